@@ -1,0 +1,102 @@
+# cinemesh — every target sets up what it needs; `make run` and `make test` work on a fresh clone.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+BUILD := build
+# Tools built from source are kept between clones and CI runs.
+CACHE ?= $(or $(CINEMESH_CACHE),$(HOME)/.cache/cinemesh)
+UV_VERSION := 0.13.8
+GNOSTIC_VERSION := v0.7.1
+PROTOC_GEN_OPENAPI := $(CACHE)/bin/protoc-gen-openapi-$(GNOSTIC_VERSION)
+PROTOS := $(shell find protos -name '*.proto' | sort)
+VENV_STAMP := $(VENV)/.installed
+GEN_STAMP := $(BUILD)/.generated
+PYTEST ?= $(BIN)/pytest
+# Plugins such as protoc-gen-mypy live in the virtualenv.
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: help setup run test lint typecheck check protos breaking unit contract e2e fuzz clean
+
+help: ## this list
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
+
+setup: $(GEN_STAMP) ## virtualenv, dependencies and generated code
+
+run: setup ## start every service and the gateway on localhost (Ctrl-C stops all)
+	$(PY) -m devstack run
+
+test: setup ## everything CI checks: lint, types, layer rules, buf, then unit, contract and e2e tests
+	$(MAKE) --no-print-directory check
+	$(PYTEST) -m "unit or contract or e2e"
+
+check: lint typecheck breaking ## static checks only
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/buf lint
+
+typecheck: setup
+	$(BIN)/mypy .
+
+breaking: setup ## buf breaking (WIRE_JSON) against the main branch
+	@against=$$(git rev-parse --verify -q main || git rev-parse --verify -q origin/main || true); \
+	if [ -z "$$against" ]; then echo "buf breaking: no main branch to compare against" >&2; exit 1; fi; \
+	if ! git cat-file -e "$$against:buf.yaml" 2>/dev/null; then echo "buf breaking: main has no contracts yet"; exit 0; fi; \
+	rm -rf $(BUILD)/against && mkdir -p $(BUILD)/against/$(BUILD); \
+	git archive "$$against" protos buf.yaml | tar -x -C $(BUILD)/against; \
+	cp -r $(BUILD)/googleapis $(BUILD)/against/$(BUILD)/; \
+	$(BIN)/buf build $(BUILD)/against -o $(BUILD)/against.binpb; \
+	$(BIN)/buf breaking --against $(BUILD)/against.binpb && echo "buf breaking: compatible with main ($${against:0:12})"
+
+unit: setup ## unit tests only
+	$(PYTEST) -m unit
+
+contract: setup ## contract tests only
+	$(PYTEST) -m contract
+
+e2e: setup ## end-to-end tests through Envoy only
+	$(PYTEST) -m e2e
+
+protos: $(GEN_STAMP) ## generate Python stubs, Envoy's descriptor set and the OpenAPI document
+
+clean: ## remove the virtualenv and everything generated
+	rm -rf $(VENV) $(BUILD) .mypy_cache .ruff_cache .pytest_cache
+
+$(VENV_STAMP): requirements.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip install -q --python $(PY) --require-hashes -r requirements.lock
+	@# The repository and the generated stubs are importable from anywhere, without a build step.
+	$(PY) -c 'import pathlib, sysconfig; pathlib.Path(sysconfig.get_paths()["purelib"], "cinemesh-dev.pth").write_text("$(CURDIR)\n$(CURDIR)/$(BUILD)/python\n")'
+	touch $@
+
+$(PROTOC_GEN_OPENAPI):
+	@command -v go >/dev/null || { echo "Go is needed once to build protoc-gen-openapi" >&2; exit 1; }
+	mkdir -p $(CACHE)/bin
+	tmp=$$(mktemp -d) && GOBIN=$$tmp go install github.com/google/gnostic/cmd/protoc-gen-openapi@$(GNOSTIC_VERSION) \
+	  && mv $$tmp/protoc-gen-openapi $@ && rmdir $$tmp
+
+$(GEN_STAMP): $(VENV_STAMP) $(PROTOS) buf.yaml $(PROTOC_GEN_OPENAPI)
+	rm -rf $(BUILD)/python $(BUILD)/googleapis $(BUILD)/openapi
+	mkdir -p $(BUILD)/python $(BUILD)/googleapis/google/api $(BUILD)/googleapis/google/rpc $(BUILD)/openapi
+	@# google/api and google/rpc protos ship in the googleapis-common-protos wheel (no Buf registry here).
+	site=$$($(PY) -c 'import importlib.util, pathlib; print(pathlib.Path(importlib.util.find_spec("google.api.http_pb2").origin).parents[2])') \
+	  && cp $$site/google/api/{annotations,http}.proto $(BUILD)/googleapis/google/api/ \
+	  && cp $$site/google/rpc/{status,error_details}.proto $(BUILD)/googleapis/google/rpc/
+	$(BIN)/buf build -o $(BUILD)/cinemesh.binpb --as-file-descriptor-set
+	$(PY) -m grpc_tools.protoc -Iprotos -I$(BUILD)/googleapis \
+	  --python_out=$(BUILD)/python --grpc_python_out=$(BUILD)/python \
+	  --mypy_out=quiet:$(BUILD)/python --mypy_grpc_out=quiet:$(BUILD)/python $(PROTOS)
+	find $(BUILD)/python -mindepth 1 -type d -exec touch {}/__init__.py \;
+	@# protoc-gen-openapi wants a Go import path per file; any unique one will do.
+	go_paths=$$(for p in $(PROTOS); do f=$${p#protos/}; printf 'M%s=%s,' "$$f" "$$(dirname "$$f")"; done) \
+	  && $(PY) -m grpc_tools.protoc -Iprotos -I$(BUILD)/googleapis --plugin=protoc-gen-openapi=$(PROTOC_GEN_OPENAPI) \
+	  --openapi_out="naming=proto,title=cinemesh,version=v1,$${go_paths%,}:$(BUILD)/openapi" $(PROTOS)
+	touch $@

@@ -1,0 +1,58 @@
+"""`python -m devstack --help`: run the mesh on this machine, or render and validate the gateway config."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from devstack import gateway, mesh
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m devstack",
+        description="Run cinemesh on this machine. Ports and options are environment variables: "
+        "SEARCH_*, UGC_*, SINK_* for the services (see `python -m search_svc --help`), GATEWAY_* for Envoy.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser(
+        "run",
+        help="start every service and the Envoy gateway (embedded profile); Ctrl-C stops all",
+        description="Start search, ugc and sink, wait until each reports SERVING over gRPC health, start Envoy, "
+        "print where everything listens, and stop everything on Ctrl-C or SIGTERM.",
+    )
+    render = commands.add_parser("gateway-config", help="print the rendered Envoy config (GATEWAY_* settings)")
+    render.add_argument("--search", default="127.0.0.1:50051", help="search upstream host:port")
+    render.add_argument("--ugc", default="127.0.0.1:50052", help="ugc upstream host:port")
+    render.add_argument("--validate", action="store_true", help="also run `envoy --mode validate` on it")
+    render.add_argument("-o", "--output", type=Path, help="write to this file instead of stdout")
+    return parser
+
+
+def _upstream(text: str) -> gateway.Upstream:
+    host, _, port = text.rpartition(":")
+    return gateway.Upstream(host, int(port))
+
+
+def main(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "run":
+        return mesh.main()
+    config = gateway.render(gateway.GatewaySettings(), search=_upstream(args.search), ugc=_upstream(args.ugc))
+    if args.output:
+        args.output.write_text(config)
+    else:
+        sys.stdout.write(config)
+    if args.validate:
+        target = args.output or mesh.run_dir() / "gateway-check.yaml"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(config)
+        result = gateway.validate(target)
+        sys.stderr.write(result.stdout + result.stderr)
+        return result.returncode
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,223 @@
+"""`python -m devstack run`: every service and the gateway on this machine, stopped together.
+
+Ports come from each service's own settings (SEARCH_GRPC_PORT, UGC_GRPC_PORT, ...) and the
+gateway's (GATEWAY_HTTP_PORT, ...); a port set to 0 is replaced by a free one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import socket
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from devstack.gateway import REPO, GatewaySettings, Upstream, envoy_command, render, validate
+from devstack.processes import Child, base_env, spawn
+from meshkit.settings import ServiceSettings
+from search_svc.settings import SearchSettings
+from sink_svc.settings import SinkSettings
+from ugc_svc.settings import UgcSettings
+
+log = logging.getLogger("devstack.mesh")
+
+RUN_DIR = REPO / "build" / "run"
+START_TIMEOUT = 60.0
+
+
+class MeshError(RuntimeError):
+    """The mesh could not start; the message says why and what to change."""
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    module: str
+    env_prefix: str
+    settings: ServiceSettings
+
+
+def _free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def _check_free(host: str, port: int, setting: str) -> None:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise MeshError(f"{host}:{port} is not free ({exc.strerror}); choose another with {setting}=...") from None
+
+
+def _resolve_ports(settings: ServiceSettings, prefix: str) -> ServiceSettings:
+    updates = {}
+    for field in ("grpc_port", "metrics_port"):
+        port = getattr(settings, field)
+        host = settings.host if field == "grpc_port" else settings.metrics_host
+        if port == 0:
+            updates[field] = _free_port(host)
+        else:
+            _check_free(host, port, f"{prefix}{field.upper()}")
+    return settings.model_copy(update=updates)
+
+
+def plan() -> tuple[list[Service], GatewaySettings]:
+    services = [
+        Service("search", "search_svc", "SEARCH_", _resolve_ports(SearchSettings(), "SEARCH_")),
+        Service("ugc", "ugc_svc", "UGC_", _resolve_ports(UgcSettings(), "UGC_")),
+        Service("sink", "sink_svc", "SINK_", _resolve_ports(SinkSettings(), "SINK_")),
+    ]
+    gateway = GatewaySettings()
+    updates = {}
+    for field in ("http_port", "admin_port"):
+        host = gateway.listen_host if field == "http_port" else "127.0.0.1"
+        port = getattr(gateway, field)
+        if port == 0:
+            updates[field] = _free_port(host)
+        else:
+            _check_free(host, port, f"GATEWAY_{field.upper()}")
+    return services, gateway.model_copy(update=updates)
+
+
+async def _wait_healthy(child: Child, port: int, deadline: float) -> None:
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        while True:
+            if not child.running:
+                raise MeshError(f"{child.name} exited with code {child.process.returncode} while starting")
+            with contextlib.suppress(grpc.aio.AioRpcError):
+                reply = await stub.Check(health_pb2.HealthCheckRequest(), timeout=1)
+                if reply.status == health_pb2.HealthCheckResponse.SERVING:
+                    return
+            if time.monotonic() > deadline:
+                raise MeshError(f"{child.name} did not report SERVING within {START_TIMEOUT:.0f} s")
+            await asyncio.sleep(0.1)
+
+
+async def _wait_envoy_ready(child: Child, admin_port: int, deadline: float) -> None:
+    def ready() -> bool:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{admin_port}/ready", timeout=1) as reply:
+                return bool(reply.status == 200)
+        except OSError:
+            return False
+
+    while not await asyncio.to_thread(ready):
+        if not child.running:
+            raise MeshError(f"envoy exited with code {child.process.returncode} while starting")
+        if time.monotonic() > deadline:
+            raise MeshError(f"envoy was not ready within {START_TIMEOUT:.0f} s")
+        await asyncio.sleep(0.05)
+
+
+def _banner(services: list[Service], gateway: GatewaySettings, seconds: float) -> str:
+    rest = f"http://{gateway.listen_host}:{gateway.http_port}"
+    lines = [
+        f"cinemesh is up in {seconds:.1f} s (embedded profile)",
+        f"  REST gateway   {rest}        try: curl {rest}/client/info",
+        f"  Swagger UI     {rest}/docs/",
+        f"  OpenAPI        {rest}/openapi.yaml",
+        f"  gRPC gateway   {gateway.listen_host}:{gateway.http_port}  (native gRPC through Envoy)",
+    ]
+    for service in services:
+        s = service.settings
+        lines.append(
+            f"  gRPC {service.name:<9} {s.host}:{s.grpc_port}  (health, reflection)   "
+            f"metrics http://{s.metrics_host}:{s.metrics_port}/metrics"
+        )
+    lines += [f"  Envoy admin    http://127.0.0.1:{gateway.admin_port}", "Ctrl-C stops everything."]
+    return "\n".join(lines)
+
+
+async def run() -> int:
+    started = time.monotonic()
+    try:
+        services, gateway = plan()
+    except MeshError as exc:
+        print(f"devstack: {exc}", file=sys.stderr)
+        return 1
+    RUN_DIR.mkdir(parents=True, exist_ok=True)
+    config = RUN_DIR / "gateway.yaml"
+    by_name = {s.name: s.settings for s in services}
+    config.write_text(
+        render(
+            gateway,
+            search=Upstream("127.0.0.1", by_name["search"].grpc_port),
+            ugc=Upstream("127.0.0.1", by_name["ugc"].grpc_port),
+        )
+    )
+    checked = validate(config)
+    if checked.returncode != 0:
+        print(f"devstack: the gateway config {config} is invalid:\n{checked.stdout}{checked.stderr}", file=sys.stderr)
+        return 1
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+    children: list[Child] = []
+    env = base_env()
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        for service in services:
+            child_env = env | {
+                f"{service.env_prefix}GRPC_PORT": str(service.settings.grpc_port),
+                f"{service.env_prefix}METRICS_PORT": str(service.settings.metrics_port),
+            }
+            child_env.setdefault(f"{service.env_prefix}LOG_FORMAT", "text")
+            children.append(await spawn(service.name, [sys.executable, "-m", service.module], child_env))
+        await asyncio.gather(
+            *(_wait_healthy(c, s.settings.grpc_port, deadline) for c, s in zip(children, services, strict=True))
+        )
+        envoy = await spawn("envoy", envoy_command(config, gateway), env)
+        children.append(envoy)
+        await _wait_envoy_ready(envoy, gateway.admin_port, deadline)
+        print(_banner(services, gateway, time.monotonic() - started), flush=True)
+
+        exited = asyncio.ensure_future(
+            asyncio.wait(
+                [asyncio.ensure_future(c.process.wait()) for c in children], return_when=asyncio.FIRST_COMPLETED
+            )
+        )
+        stopping = asyncio.ensure_future(stop.wait())
+        await asyncio.wait([exited, stopping], return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        exited.cancel()
+        if not stop.is_set():
+            dead = next(c for c in children if not c.running)
+            print(
+                f"devstack: {dead.name} exited with code {dead.process.returncode}; stopping the rest", file=sys.stderr
+            )
+            return 1
+        return 0
+    except MeshError as exc:
+        print(f"devstack: {exc}", file=sys.stderr)
+        for child in children:
+            if not child.running and child.tail:
+                print(f"--- last lines of {child.name} ---\n" + "\n".join(child.tail[-20:]), file=sys.stderr)
+        return 1
+    finally:
+        # The gateway goes first, so no new request reaches a service that is stopping.
+        for child in reversed(children):
+            await child.stop(grace=15)
+        print("devstack: everything stopped", flush=True)
+
+
+def main() -> int:
+    return asyncio.run(run())
+
+
+def run_dir() -> Path:
+    return RUN_DIR

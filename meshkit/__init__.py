@@ -1,0 +1,1 @@
+"""Shared floor of every cinemesh service: settings, logs, errors and the gRPC server bootstrap."""

@@ -1,0 +1,57 @@
+"""The one table from domain errors to gRPC status codes, and the status it sends."""
+
+from __future__ import annotations
+
+import grpc
+from google.rpc import error_details_pb2, status_pb2
+
+from meshkit import errors
+
+STATUS_CODES: dict[type[errors.DomainError], grpc.StatusCode] = {
+    errors.InvalidArgument: grpc.StatusCode.INVALID_ARGUMENT,
+    errors.NotFound: grpc.StatusCode.NOT_FOUND,
+    errors.AlreadyExists: grpc.StatusCode.ALREADY_EXISTS,
+    errors.FailedPrecondition: grpc.StatusCode.FAILED_PRECONDITION,
+    errors.Unauthenticated: grpc.StatusCode.UNAUTHENTICATED,
+    errors.PermissionDenied: grpc.StatusCode.PERMISSION_DENIED,
+    errors.ResourceExhausted: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    errors.Unavailable: grpc.StatusCode.UNAVAILABLE,
+    errors.Unimplemented: grpc.StatusCode.UNIMPLEMENTED,
+}
+
+STATUS_DETAILS_KEY = "grpc-status-details-bin"
+
+
+def status_code_for(error: errors.DomainError) -> grpc.StatusCode:
+    """Most specific entry wins, so a subclass of NotFound is still NOT_FOUND."""
+    for cls in type(error).__mro__:
+        code = STATUS_CODES.get(cls)
+        if code is not None:
+            return code
+    return grpc.StatusCode.UNKNOWN
+
+
+def rich_status(error: errors.DomainError) -> tuple[grpc.StatusCode, str, bytes]:
+    """Code, message and a serialized google.rpc.Status carrying machine-readable details.
+
+    The gateway turns the details into the JSON error body's `details`, so an app
+    learns which parameter was wrong without parsing the message.
+    """
+    code = status_code_for(error)
+    message = str(error) or code.name.lower().replace("_", " ")
+    status = status_pb2.Status(code=_rpc_code(code), message=message)
+    if isinstance(error, errors.InvalidArgument):
+        bad_request = error_details_pb2.BadRequest(
+            field_violations=[
+                error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
+                for v in error.violations
+            ]
+        )
+        status.details.add().Pack(bad_request)
+    return code, message, status.SerializeToString()
+
+
+def _rpc_code(code: grpc.StatusCode) -> int:
+    # google.rpc.Code and grpc.StatusCode share their numbers by design.
+    value: int = code.value[0]
+    return value

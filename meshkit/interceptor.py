@@ -1,0 +1,126 @@
+"""One server interceptor for every unary call: deadline, error mapping, access log, metrics.
+
+Streaming handlers (health Watch, reflection) pass through untouched: they are
+infrastructure, long-lived, and would only blur the latency histograms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+import grpc
+from prometheus_client import Counter, Histogram
+
+from meshkit.errors import DomainError
+from meshkit.grpc_errors import STATUS_DETAILS_KEY, rich_status
+
+log = logging.getLogger("meshkit.access")
+
+HANDLED = Counter(
+    "grpc_server_handled_total",
+    "Unary calls completed, by method and status code.",
+    ["grpc_service", "grpc_method", "grpc_code"],
+)
+LATENCY = Histogram(
+    "grpc_server_handling_seconds",
+    "Time spent handling a unary call.",
+    ["grpc_service", "grpc_method"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+
+# Probed every few seconds by orchestrators: logged at DEBUG so they do not drown real traffic.
+_QUIET_SERVICES = frozenset({"grpc.health.v1.Health"})
+
+Behaviour: TypeAlias = "Callable[[Any, grpc.aio.ServicerContext[Any, Any]], Awaitable[Any]]"
+Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"
+
+if TYPE_CHECKING:
+    _Interceptor = grpc.aio.ServerInterceptor[Any, Any]
+else:  # grpc's runtime classes are not generic
+    _Interceptor = grpc.aio.ServerInterceptor
+
+
+class RpcInterceptor(_Interceptor):
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Handler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> Handler:
+        handler = await continuation(handler_call_details)
+        if handler is None or handler.unary_unary is None:
+            return handler
+        service, _, method = handler_call_details.method.lstrip("/").rpartition("/")
+        return grpc.unary_unary_rpc_method_handler(
+            _observed(handler.unary_unary, service, method),  # type: ignore[arg-type]  # aio handlers are coroutines
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+
+
+def _observed(behaviour: Behaviour, service: str, method: str) -> Behaviour:
+    level = logging.DEBUG if service in _QUIET_SERVICES else logging.INFO
+
+    async def call(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+        started = time.perf_counter()
+        code = grpc.StatusCode.OK
+        try:
+            # The caller's deadline bounds the whole handler, so work it can no longer
+            # use stops instead of piling up behind a client that has given up.
+            async with asyncio.timeout(context.time_remaining()) as deadline:
+                try:
+                    return await behaviour(request, context)
+                except DomainError as exc:
+                    code, message, details = rich_status(exc)
+                    await context.abort(code, message, trailing_metadata=((STATUS_DETAILS_KEY, details),))
+        except TimeoutError:
+            if not deadline.expired():
+                code = grpc.StatusCode.INTERNAL
+                log.exception("unhandled timeout", extra={"rpc": f"{service}/{method}"})
+                await context.abort(code, "internal error")
+            code = grpc.StatusCode.DEADLINE_EXCEEDED
+            await context.abort(code, "deadline exceeded")
+        except grpc.aio.AbortError:
+            code = _code_of(context, code)
+            raise
+        except asyncio.CancelledError:
+            code = grpc.StatusCode.CANCELLED
+            raise
+        except Exception:
+            code = grpc.StatusCode.INTERNAL
+            log.exception("unhandled error", extra={"rpc": f"{service}/{method}"})
+            await context.abort(code, "internal error")
+        finally:
+            elapsed = time.perf_counter() - started
+            HANDLED.labels(service, method, code.name).inc()
+            LATENCY.labels(service, method).observe(elapsed)
+            log.log(
+                level,
+                "%s/%s %s %.1fms",
+                service,
+                method,
+                code.name,
+                elapsed * 1000,
+                extra={
+                    "rpc": f"{service}/{method}",
+                    "code": code.name,
+                    "ms": round(elapsed * 1000, 2),
+                    "peer": context.peer(),
+                },
+            )
+
+    return call
+
+
+def _code_of(context: grpc.aio.ServicerContext[Any, Any], fallback: grpc.StatusCode) -> grpc.StatusCode:
+    code = context.code()
+    if isinstance(code, grpc.StatusCode):
+        return code
+    # grpc.aio keeps the raw integer on some paths.
+    for candidate in grpc.StatusCode:
+        if candidate.value[0] == code:
+            return candidate
+    return fallback if fallback != grpc.StatusCode.OK else grpc.StatusCode.UNKNOWN

@@ -1,0 +1,1 @@
+"""Movie search: catalogue listing, full-text search, movie cards and client info."""

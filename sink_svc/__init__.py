@@ -1,0 +1,1 @@
+"""The sink: event bus to analytics store, Avro-validated, exactly once."""

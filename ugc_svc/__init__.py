@@ -1,0 +1,1 @@
+"""User-generated content: playback events, resume positions, viewing time, favourites, ratings."""
