@@ -1,0 +1,231 @@
+"""What every engine module provides, and the machinery they share.
+
+An engine installs once into a cache directory (kept between clones and CI runs),
+starts as a detached local process bound to 127.0.0.1 with its data under a work
+directory, records its process id, waits for real health (a request, not an open
+port), and stops by that recorded id. Engines that refuse to run as root are
+started as an unprivileged user when the caller is root.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+class DevstackSettings(BaseSettings):
+    """Environment variables prefixed DEVSTACK_."""
+
+    model_config = SettingsConfigDict(env_prefix="DEVSTACK_", extra="ignore", frozen=True)
+
+    cache_dir: Path = Field(
+        Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "cinemesh" / "engines",
+        description="Installed engines, reused by every clone and CI run on this machine.",
+    )
+    work_dir: Path = Field(REPO / "build" / "devstack", description="Engines' data, logs and pid files.")
+    run_as: str = Field("nobody", description="Unprivileged user for engines that refuse root (used only as root).")
+    start_timeout: float = Field(180.0, gt=0, description="Seconds an engine may take to become healthy.")
+
+
+class EngineError(RuntimeError):
+    """An engine could not be installed, started or stopped; the message says why (and shows its log)."""
+
+
+@dataclass(frozen=True)
+class Status:
+    name: str
+    running: bool
+    healthy: bool
+    pid: int | None
+    endpoints: Mapping[str, str]
+
+
+class Engine(Protocol):
+    """One engine. Every method is idempotent: install on a warm cache, start when running, stop when stopped."""
+
+    name: str
+
+    def install(self) -> None:
+        """Fetch and prepare the engine in the cache; seconds when already there."""
+
+    def start(self) -> None:
+        """Start detached and return once healthy; raise EngineError (with the log tail) otherwise."""
+
+    def stop(self) -> None:
+        """Stop by the recorded process id (SIGTERM, then SIGKILL); no process of ours is left."""
+
+    def status(self) -> Status: ...
+
+    def healthy(self) -> bool:
+        """One real request through the protocol the services use."""
+
+    def endpoints(self) -> Mapping[str, str]:
+        """Where it listens, e.g. {"url": "http://127.0.0.1:9200"}; also what the services' settings want."""
+
+    def log_path(self) -> Path: ...
+
+    def reset(self) -> None:
+        """Stop and delete its data (not the installed engine)."""
+
+
+# --- shared helpers -------------------------------------------------------------------------------------------------
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def is_root() -> bool:
+    return os.geteuid() == 0
+
+
+def unprivileged_prefix(settings: DevstackSettings) -> list[str]:
+    """`setpriv` wrapper that drops root; empty when not root."""
+    if not is_root():
+        return []
+    user = pwd.getpwnam(settings.run_as)
+    return ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups", "--"]
+
+
+def hand_to_unprivileged(settings: DevstackSettings, *paths: Path) -> None:
+    """Give the unprivileged user the directories an engine must read or write."""
+    if not is_root():
+        return
+    user = pwd.getpwnam(settings.run_as)
+    for path in paths:
+        for root, dirs, files in os.walk(path):
+            os.chown(root, user.pw_uid, user.pw_gid)
+            for name in dirs + files:
+                with contextlib.suppress(FileNotFoundError):
+                    os.chown(os.path.join(root, name), user.pw_uid, user.pw_gid, follow_symlinks=False)
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie still "exists": look at its state.
+    with contextlib.suppress(OSError):
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        return state != "Z"
+    return True
+
+
+@dataclass(frozen=True)
+class PidFile:
+    path: Path
+
+    def read(self) -> int | None:
+        try:
+            pid = int(self.path.read_text().strip())
+        except (FileNotFoundError, ValueError):
+            return None
+        return pid if pid_alive(pid) else None
+
+    def write(self, pid: int) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(f"{pid}\n")
+
+    def clear(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+def spawn_detached(
+    argv: Sequence[str], *, log: Path, env: Mapping[str, str] | None = None, cwd: Path | None = None
+) -> int:
+    """Start a process that outlives this one (own session, output to `log`); returns its pid.
+
+    `argv` should exec the engine itself (no wrapper shell), so the pid is the engine's.
+    """
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            list(argv),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=dict(env) if env is not None else None,
+            cwd=cwd,
+            start_new_session=True,
+        )
+    return process.pid
+
+
+def stop_pid(pid: int | None, *, grace: float = 20.0) -> None:
+    if pid is None or not pid_alive(pid):
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGTERM) if _leads_group(pid) else os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while pid_alive(pid) and time.monotonic() < deadline:
+        _reap(pid)
+        time.sleep(0.1)
+    if pid_alive(pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL) if _leads_group(pid) else os.kill(pid, signal.SIGKILL)
+        while pid_alive(pid):
+            _reap(pid)
+            time.sleep(0.05)
+    _reap(pid)
+
+
+def _leads_group(pid: int) -> bool:
+    try:
+        return os.getpgid(pid) == pid
+    except ProcessLookupError:
+        return False
+
+
+def _reap(pid: int) -> None:
+    with contextlib.suppress(ChildProcessError, OSError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+def wait_until(check: Callable[[], bool], *, timeout: float, alive: Callable[[], bool], what: str, log: Path) -> float:
+    """Poll `check` until true; fail early if the process died. Returns seconds waited."""
+    started = time.monotonic()
+    while True:
+        if check():
+            return time.monotonic() - started
+        if not alive():
+            raise EngineError(f"{what} exited while starting\n{log_tail(log)}")
+        if time.monotonic() - started > timeout:
+            raise EngineError(f"{what} not healthy after {timeout:.0f} s\n{log_tail(log)}")
+        time.sleep(0.2)
+
+
+def log_tail(log: Path, lines: int = 40) -> str:
+    try:
+        text = log.read_text(errors="replace").splitlines()[-lines:]
+    except FileNotFoundError:
+        return f"(no log at {log})"
+    return f"--- last {len(text)} lines of {log} ---\n" + "\n".join(text)
+
+
+def require_command(name: str, hint: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        raise EngineError(f"`{name}` is not installed: {hint}")
+    return path
