@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import grpc
+from google.protobuf.message import DecodeError
 from prometheus_client import Counter, Histogram
 
 from meshkit.errors import DomainError
@@ -56,9 +57,33 @@ class RpcInterceptor(_Interceptor):
         service, _, method = handler_call_details.method.lstrip("/").rpartition("/")
         return grpc.unary_unary_rpc_method_handler(
             _observed(handler.unary_unary, service, method),  # type: ignore[arg-type]  # aio handlers are coroutines
-            request_deserializer=handler.request_deserializer,
+            request_deserializer=_tolerant(handler.request_deserializer),
             response_serializer=handler.response_serializer,
         )
+
+
+class _Malformed:
+    """Stands in for a request that did not decode, so the handler wrapper can answer INVALID_ARGUMENT.
+
+    Left to grpc, a bad message (say, a string that is not UTF-8, which the gateway passes
+    through from a query string) would be UNKNOWN, and a 500 to a REST client.
+    """
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+def _tolerant(deserialize: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+    if deserialize is None:
+        return None
+
+    def decode(data: bytes) -> Any:
+        try:
+            return deserialize(data)
+        except DecodeError as exc:
+            return _Malformed(str(exc))
+
+    return decode
 
 
 def _observed(behaviour: Behaviour, service: str, method: str) -> Behaviour:
@@ -70,6 +95,9 @@ def _observed(behaviour: Behaviour, service: str, method: str) -> Behaviour:
         try:
             # The caller's deadline bounds the whole handler, so work it can no longer
             # use stops instead of piling up behind a client that has given up.
+            if isinstance(request, _Malformed):
+                code = grpc.StatusCode.INVALID_ARGUMENT
+                await context.abort(code, f"malformed request: {request.reason}")
             async with asyncio.timeout(context.time_remaining()) as deadline:
                 try:
                     return await behaviour(request, context)

@@ -76,9 +76,13 @@ async def running_server(settings: ServiceSettings, services: Sequence[GrpcServi
     names = tuple(s.name for s in services)
     reflection.enable_server_reflection((*names, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
 
-    grpc_port = server.add_insecure_port(f"{_bracket(settings.host)}:{settings.grpc_port}")
+    address = f"{_bracket(settings.host)}:{settings.grpc_port}"
+    try:
+        grpc_port = server.add_insecure_port(address)
+    except RuntimeError as exc:  # grpc's way of saying the port is taken or the host is not ours
+        raise OSError(f"cannot bind gRPC to {address}: {exc}") from None
     if grpc_port == 0:
-        raise OSError(f"cannot bind gRPC to {settings.host}:{settings.grpc_port}")
+        raise OSError(f"cannot bind gRPC to {address}")
     metrics_server, metrics_thread = start_http_server(settings.metrics_port, settings.metrics_host)
     metrics_port = metrics_server.server_port
     await server.start()

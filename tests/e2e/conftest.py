@@ -1,0 +1,86 @@
+"""The whole mesh as `make run` starts it (`python -m devstack run`), on free ports, once per test session."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+START_TIMEOUT = 120
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def port_is_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@dataclass(frozen=True)
+class Mesh:
+    http_port: int
+    admin_port: int
+    grpc_ports: dict[str, int]
+    metrics_ports: dict[str, int]
+    log: Path
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    def all_ports(self) -> list[int]:
+        return [self.http_port, self.admin_port, *self.grpc_ports.values(), *self.metrics_ports.values()]
+
+
+@pytest.fixture(scope="session")
+def mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mesh]:
+    services = ("search", "ugc", "sink")
+    mesh = Mesh(
+        http_port=free_port(),
+        admin_port=free_port(),
+        grpc_ports={name: free_port() for name in services},
+        metrics_ports={name: free_port() for name in services},
+        log=tmp_path_factory.mktemp("mesh") / "devstack-run.log",
+    )
+    env = dict(os.environ)
+    env.update({"GATEWAY_HTTP_PORT": str(mesh.http_port), "GATEWAY_ADMIN_PORT": str(mesh.admin_port)})
+    for name in services:
+        prefix = name.upper()
+        env[f"{prefix}_GRPC_PORT"] = str(mesh.grpc_ports[name])
+        env[f"{prefix}_METRICS_PORT"] = str(mesh.metrics_ports[name])
+        env[f"{prefix}_LOG_FORMAT"] = "json"
+    with mesh.log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "devstack", "run"], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while "cinemesh is up" not in mesh.log.read_text(errors="replace"):
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the mesh did not start (exit {process.returncode}):\n{mesh.log.read_text()[-4000:]}")
+            time.sleep(0.1)
+        yield mesh
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            code = process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            code = process.wait()
+    assert code == 0, f"`devstack run` exited {code} on SIGTERM:\n{mesh.log.read_text()[-4000:]}"
+    # Ctrl-C or SIGTERM leaves nothing listening.
+    assert not [port for port in mesh.all_ports() if port_is_open(port)]

@@ -1,0 +1,188 @@
+"""REST through the real Envoy to the real services: the contract apps see."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from tests.e2e.conftest import Mesh
+
+CHROME_WINDOWS = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
+)
+
+
+@pytest.fixture(scope="module")
+def http(mesh: Mesh) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=mesh.base_url, timeout=10) as client:
+        yield client
+
+
+def assert_json_error(reply: httpx.Response, status: int, code: int) -> dict[str, object]:
+    assert reply.status_code == status, reply.text
+    assert reply.headers["content-type"].startswith("application/json")
+    body = reply.json()
+    assert set(body) == {"code", "message", "details"}
+    assert body["code"] == code
+    assert isinstance(body["message"], str)
+    assert body["message"]
+    assert isinstance(body["details"], list)
+    return body  # type: ignore[no-any-return]
+
+
+# --- client info ------------------------------------------------------------------------------------------------------
+
+
+def test_client_info_returns_the_user_agent_exactly_as_sent(http: httpx.Client) -> None:
+    reply = http.get("/client/info", headers={"User-Agent": "X"})
+    assert reply.status_code == 200
+    body = reply.json()
+    assert body["user_agent"] == "X"
+    assert body["device_class"] == "unknown"
+    assert body["ip"] == "127.0.0.1"
+    # Zero values are printed, so apps never meet a missing key.
+    assert body["os"] == {"name": "", "version": ""}
+    assert body["browser"] == {"name": "", "version": ""}
+
+
+def test_client_info_parses_a_real_browser(http: httpx.Client) -> None:
+    body = http.get("/client/info", headers={"User-Agent": CHROME_WINDOWS}).json()
+    assert body["user_agent"] == CHROME_WINDOWS
+    assert body["device_class"] == "desktop"
+    assert body["os"]["name"] == "Windows"
+    assert body["browser"]["name"] == "Chrome"
+    assert body["browser"]["version"].startswith("120")
+
+
+def test_client_info_ignores_an_ip_claimed_by_the_client(http: httpx.Client) -> None:
+    body = http.get("/client/info", headers={"X-Client-IP": "203.0.113.9", "X-Forwarded-For": "198.51.100.1"}).json()
+    assert body["ip"] == "127.0.0.1"
+
+
+def test_client_info_without_a_user_agent(http: httpx.Client) -> None:
+    request = http.build_request("GET", "/client/info")
+    del request.headers["user-agent"]
+    body = http.send(request).json()
+    assert body["user_agent"] == ""
+    assert body["device_class"] == "unknown"
+
+
+# --- errors are JSON, never 5xx for a client's mistake ----------------------------------------------------------------
+
+
+def test_unknown_path_is_404_json(http: httpx.Client) -> None:
+    assert_json_error(http.get("/nope"), 404, 5)
+
+
+@pytest.mark.parametrize(
+    ("query", "parameter"),
+    [
+        ("bogus=1", "bogus"),
+        ("limit=abc", "limit"),
+        ("limit=-1", "limit"),
+        ("limit=0", "limit"),
+        ("limit=101", "limit"),
+        ("page=0", "page"),
+        ("page=abc", "page"),
+        ("sort=aaa", "sort"),
+        ("sort_order=neutral", "sort_order"),
+        ("limit=99999999999999", "limit"),
+    ],
+)
+def test_bad_listing_parameters_are_400_json_naming_the_parameter(
+    http: httpx.Client, query: str, parameter: str
+) -> None:
+    body = assert_json_error(http.get(f"/api/v1/video/collection?{query}"), 400, 3)
+    assert parameter in str(body["message"])
+
+
+def test_validation_errors_carry_field_violations(http: httpx.Client) -> None:
+    body = assert_json_error(http.get("/api/v1/video/collection?limit=0&sort=aaa"), 400, 3)
+    details: dict[str, Any]
+    (details,) = body["details"]  # type: ignore[misc]
+    assert details["@type"] == "type.googleapis.com/google.rpc.BadRequest"
+    assert [v["field"] for v in details["field_violations"]] == ["limit", "sort"]
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE", "PROPFIND"])
+@pytest.mark.parametrize("path", ["/client/info", "/api/v1/video/collection", "/api/v1/video/get/tt1"])
+def test_a_known_path_with_another_method_is_405_json(http: httpx.Client, method: str, path: str) -> None:
+    reply = http.request(method, path, json={})
+    assert_json_error(reply, 405, 12)
+    assert reply.headers["allow"] == "GET"
+
+
+def test_a_string_that_is_not_utf8_is_400_not_500(http: httpx.Client) -> None:
+    body = assert_json_error(http.get("/api/v1/video/collection?search=%FF%FE"), 400, 3)
+    assert "malformed request" in str(body["message"])
+
+
+def test_http_1_0_clients_are_served(mesh: Mesh) -> None:
+    with socket.create_connection(("127.0.0.1", mesh.http_port), timeout=5) as sock:
+        sock.sendall(b"GET /client/info HTTP/1.0\r\nUser-Agent: Old/1.0\r\n\r\n")
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    assert answer.startswith((b"HTTP/1.0 200", b"HTTP/1.1 200"))
+    assert b'"user_agent":"Old/1.0"' in answer
+
+
+def test_an_oversized_request_is_refused_with_json(http: httpx.Client) -> None:
+    reply = http.request("GET", "/client/info", content=b"x" * (2 * 1024 * 1024))
+    assert 400 <= reply.status_code < 500
+    assert reply.headers["content-type"].startswith("application/json")
+
+
+def test_oversized_headers_are_refused_with_json(http: httpx.Client) -> None:
+    reply = http.get("/client/info", headers={"X-Big": "y" * 40_000})
+    assert reply.status_code == 431
+    assert reply.headers["content-type"].startswith("application/json")
+
+
+def test_the_catalogue_answers_unimplemented_until_search_lands(http: httpx.Client) -> None:
+    assert_json_error(http.get("/api/v1/video/collection?limit=10&page=2&sort=title"), 501, 12)
+    assert_json_error(http.get("/api/v1/video/get/tt0112270"), 501, 12)
+
+
+# --- browsers and documentation ---------------------------------------------------------------------------------------
+
+
+def test_cors_preflight_is_answered(http: httpx.Client) -> None:
+    reply = http.options(
+        "/api/v1/video/collection",
+        headers={"Origin": "https://tv.example", "Access-Control-Request-Method": "GET"},
+    )
+    assert reply.status_code == 200
+    assert reply.headers["access-control-allow-origin"] == "https://tv.example"
+    assert "GET" in reply.headers["access-control-allow-methods"]
+
+
+def test_cors_headers_on_a_real_request(http: httpx.Client) -> None:
+    reply = http.get("/client/info", headers={"Origin": "https://tv.example"})
+    assert reply.headers["access-control-allow-origin"] == "https://tv.example"
+
+
+def test_openapi_document_is_served_and_lists_every_operation(http: httpx.Client) -> None:
+    reply = http.get("/openapi.yaml")
+    assert reply.status_code == 200
+    document = yaml.safe_load(reply.text)
+    assert document["openapi"].startswith("3.")
+    assert set(document["paths"]) == {"/api/v1/video/collection", "/api/v1/video/get/{id}", "/client/info"}
+
+
+def test_swagger_ui_is_served(http: httpx.Client) -> None:
+    page = http.get("/docs/")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert "/openapi.yaml" in page.text
+    for asset, kind in (("/docs/swagger-ui-bundle.js", "text/javascript"), ("/docs/swagger-ui.css", "text/css")):
+        reply = http.get(asset)
+        assert reply.status_code == 200
+        assert reply.headers["content-type"] == kind
+        assert len(reply.content) > 10_000
+    assert http.get("/docs").status_code == 301

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import grpc
+import pytest
+from google.rpc import error_details_pb2, status_pb2
+
+from meshkit import errors
+from meshkit.grpc_errors import STATUS_CODES, rich_status, status_code_for
+
+
+@pytest.mark.parametrize("error_type", sorted(STATUS_CODES, key=str))
+def test_every_domain_error_has_its_own_code(error_type: type[errors.DomainError]) -> None:
+    error = errors.InvalidArgument.of("f", "bad") if error_type is errors.InvalidArgument else error_type("boom")
+    assert status_code_for(error) is STATUS_CODES[error_type]
+
+
+def test_table_covers_every_domain_error() -> None:
+    defined = {
+        cls
+        for cls in vars(errors).values()
+        if isinstance(cls, type) and issubclass(cls, errors.DomainError) and cls is not errors.DomainError
+    }
+    assert defined == set(STATUS_CODES)
+
+
+def test_a_subclass_maps_like_its_parent() -> None:
+    class MovieNotFound(errors.NotFound):
+        pass
+
+    assert status_code_for(MovieNotFound("tt0")) is grpc.StatusCode.NOT_FOUND
+
+
+def test_invalid_argument_carries_field_violations_in_the_status_details() -> None:
+    error = errors.InvalidArgument(
+        errors.FieldViolation("limit", "must be between 1 and 100"), errors.FieldViolation("page", "must be 1 or more")
+    )
+    code, message, details = rich_status(error)
+    assert code is grpc.StatusCode.INVALID_ARGUMENT
+    assert message == "limit: must be between 1 and 100; page: must be 1 or more"
+    status = status_pb2.Status.FromString(details)
+    assert status.code == grpc.StatusCode.INVALID_ARGUMENT.value[0]
+    assert status.message == message
+    bad_request = error_details_pb2.BadRequest()
+    assert status.details[0].Unpack(bad_request)
+    assert [(v.field, v.description) for v in bad_request.field_violations] == [
+        ("limit", "must be between 1 and 100"),
+        ("page", "must be 1 or more"),
+    ]
+
+
+def test_an_error_without_text_still_gets_a_message() -> None:
+    _, message, _ = rich_status(errors.Unavailable())
+    assert message == "unavailable"
+
+
+def test_invalid_argument_needs_a_violation() -> None:
+    with pytest.raises(ValueError, match="at least one"):
+        errors.InvalidArgument()
