@@ -20,7 +20,7 @@ PYTEST ?= $(BIN)/pytest
 # Plugins such as protoc-gen-mypy live in the virtualenv.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup run test lint typecheck check protos breaking unit contract e2e fuzz clean
+.PHONY: help setup run test lint typecheck check protos breaking unit integration contract e2e clean
 
 help: ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -30,9 +30,9 @@ setup: $(GEN_STAMP) ## virtualenv, dependencies and generated code
 run: setup ## start every service and the gateway on localhost (Ctrl-C stops all)
 	$(PY) -m devstack run
 
-test: setup ## everything CI checks: lint, types, layer rules, buf, then unit, contract and e2e tests
+test: setup ## everything CI checks: lint, types, layer rules, buf, then every test tier
 	$(MAKE) --no-print-directory check
-	$(PYTEST) -m "unit or contract or e2e"
+	$(PYTEST) -m "not engines"
 
 check: lint typecheck breaking ## static checks only
 
@@ -57,6 +57,9 @@ breaking: setup ## buf breaking (WIRE_JSON) against the main branch
 
 unit: setup ## unit tests only
 	$(PYTEST) -m unit
+
+integration: setup ## integration tests only (our own servers on loopback)
+	$(PYTEST) -m integration
 
 contract: setup ## contract tests only
 	$(PYTEST) -m contract
