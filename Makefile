@@ -52,8 +52,7 @@ breaking: setup ## buf breaking (WIRE_JSON) against the main branch
 	rm -rf $(BUILD)/against && mkdir -p $(BUILD)/against/$(BUILD); \
 	git archive "$$against" protos buf.yaml | tar -x -C $(BUILD)/against; \
 	cp -r $(BUILD)/googleapis $(BUILD)/against/$(BUILD)/; \
-	$(BIN)/buf build $(BUILD)/against -o $(BUILD)/against.binpb; \
-	$(BIN)/buf breaking --against $(BUILD)/against.binpb && echo "buf breaking: compatible with main ($${against:0:12})"
+	$(BIN)/buf breaking --against $(BUILD)/against && echo "buf breaking: compatible with main ($${against:0:12})"
 
 unit: setup ## unit tests only
 	$(PYTEST) -m unit
