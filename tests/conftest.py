@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.engine_fixtures"]
+
 _TIERS = ("unit", "integration", "contract", "e2e", "engines")
 
 

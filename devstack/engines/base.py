@@ -15,6 +15,7 @@ import os
 import pwd
 import shutil
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -119,6 +120,49 @@ def hand_to_unprivileged(settings: DevstackSettings, *paths: Path) -> None:
                     os.chown(os.path.join(root, name), user.pw_uid, user.pw_gid, follow_symlinks=False)
 
 
+@dataclass(frozen=True)
+class Port:
+    number: int
+    setting: str
+    """The environment variable that changes it, named in the error when the port is taken."""
+
+
+def check_free(port: Port) -> None:
+    """Refuse a port that another process holds on 127.0.0.1.
+
+    A health check only proves that *something* answers: if a foreign server (a Debian default instance, another
+    clone's devstack) holds the port, ours dies on bind while the check passes. Binding, rather than connecting,
+    also sees a socket that is bound but not yet listening.
+    """
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port.number))
+        except OSError as exc:
+            raise EngineError(
+                f"127.0.0.1:{port.number} is taken by another process ({exc.strerror}); "
+                f"stop it or choose another port with {port.setting}=..."
+            ) from None
+
+
+def _stat(pid: int) -> list[str] | None:
+    """/proc/PID/stat from field 3 (state) on; None when no such process is left."""
+    try:
+        # The command name (field 2) may itself hold spaces and parentheses.
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def start_time(pid: int) -> int | None:
+    """Field 22 of /proc/PID/stat, clock ticks after boot: with the pid, it names one process even once pids wrap."""
+    fields = _stat(pid)
+    try:
+        return int(fields[19]) if fields is not None else None
+    except (IndexError, ValueError):
+        return None
+
+
 def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -127,26 +171,43 @@ def pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     # A zombie still "exists": look at its state.
-    with contextlib.suppress(OSError):
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        return state != "Z"
-    return True
+    fields = _stat(pid)
+    return fields is None or fields[0] != "Z"
+
+
+# Not a bare number: `kill $(cat engine.pid)` must not signal a process whose pid equals the start time.
+_START_KEY = "starttime="
 
 
 @dataclass(frozen=True)
 class PidFile:
+    """A pid and its process's start time: after a crash or reboot the bare pid may name someone else's process."""
+
     path: Path
 
     def read(self) -> int | None:
+        """Our process while it runs; None once it exited, or when its pid now names another process."""
+        pid = self.recorded()
+        return pid if pid is not None and pid_alive(pid) else None
+
+    def recorded(self) -> int | None:
+        """Our process while anything of it is left, also a zombie whose other threads are still exiting."""
         try:
-            pid = int(self.path.read_text().strip())
-        except (FileNotFoundError, ValueError):
+            lines = self.path.read_text().splitlines()
+            pid = int(lines[0])
+            started = int(lines[1].removeprefix(_START_KEY)) if len(lines) > 1 else None
+        except (FileNotFoundError, ValueError, IndexError):
             return None
-        return pid if pid_alive(pid) else None
+        now = start_time(pid)
+        if now is None:
+            return None
+        # A file written before start times were recorded: the pid alone, trusted as before.
+        return pid if started is None or started == now else None
 
     def write(self, pid: int) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text(f"{pid}\n")
+        started = start_time(pid)
+        self.path.write_text(f"{pid}\n" + (f"{_START_KEY}{started}\n" if started is not None else ""))
 
     def clear(self) -> None:
         self.path.unlink(missing_ok=True)
@@ -174,21 +235,57 @@ def spawn_detached(
 
 
 def stop_pid(pid: int | None, *, grace: float = 20.0) -> None:
-    if pid is None or not pid_alive(pid):
+    """SIGTERM, then SIGKILL after `grace` seconds; returns once no thread of it is left. Pass only a pid of ours.
+
+    An exited process is only waited for: its last threads may still hold its ports and file locks.
+    """
+    if pid is None:
         return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pid, signal.SIGTERM) if _leads_group(pid) else os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    while pid_alive(pid) and time.monotonic() < deadline:
-        _reap(pid)
-        time.sleep(0.1)
     if pid_alive(pid):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pid, signal.SIGKILL) if _leads_group(pid) else os.kill(pid, signal.SIGKILL)
+        _signal(pid, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        while pid_alive(pid) and time.monotonic() < deadline:
+            _reap(pid)
+            time.sleep(0.1)
+    if pid_alive(pid):
+        _signal(pid, signal.SIGKILL)
         while pid_alive(pid):
             _reap(pid)
             time.sleep(0.05)
+    _wait_threads_gone(pid)
     _reap(pid)
+
+
+def _signal(pid: int, signum: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signum) if _leads_group(pid) else os.kill(pid, signum)
+
+
+def _wait_threads_gone(pid: int, timeout: float = 10.0) -> None:
+    """Wait until no thread of `pid` runs.
+
+    A JVM's main thread turns zombie first (so `pid_alive` says no) while its other threads still exit and hold its
+    sockets and file locks: a start right after a stop or a kill -9 would find the port taken.
+    """
+    deadline = time.monotonic() + timeout
+    while _threads_running(pid) and time.monotonic() < deadline:
+        _reap(pid)
+        time.sleep(0.05)
+
+
+def _threads_running(pid: int) -> bool:
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return False
+    for task in tasks:
+        try:
+            state = (task / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state not in {"Z", "X"}:
+            return True
+    return False
 
 
 def _leads_group(pid: int) -> bool:
