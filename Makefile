@@ -20,19 +20,29 @@ PYTEST ?= $(BIN)/pytest
 # Plugins such as protoc-gen-mypy live in the virtualenv.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup run test lint typecheck check protos breaking unit integration contract e2e clean
+.PHONY: help setup run run-stack engines stop engine-tests test lint typecheck check protos breaking unit integration contract e2e clean
 
 help: ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
 
 setup: $(GEN_STAMP) ## virtualenv, dependencies and generated code
 
-run: setup ## start every service and the gateway on localhost (Ctrl-C stops all)
+run: setup ## start every service and the gateway on localhost, embedded profile (Ctrl-C stops all)
 	$(PY) -m devstack run
 
-test: setup ## everything CI checks: lint, types, layer rules, buf, then every test tier
+run-stack: setup ## production profile: start the devstack engines, then the services and the gateway on them
+	$(PY) -m devstack start
+	$(PY) -m devstack run --profile production
+
+engines: setup ## install and start every devstack engine (detached)
+	$(PY) -m devstack start
+
+stop: setup ## stop everything the devstack started (a running mesh, then the engines)
+	$(PY) -m devstack stop
+
+test: setup ## everything CI checks: lint, types, layer rules, buf, then every tier (engines started and stopped)
 	$(MAKE) --no-print-directory check
-	$(PYTEST) -m "not engines"
+	$(PYTEST)
 
 check: lint typecheck breaking ## static checks only
 
@@ -65,6 +75,9 @@ contract: setup ## contract tests only
 
 e2e: setup ## end-to-end tests through Envoy only
 	$(PYTEST) -m e2e
+
+engine-tests: setup ## the engines' smoke tests (starts and stops the engines unless already running)
+	$(PYTEST) -m engines
 
 protos: $(GEN_STAMP) ## generate Python stubs, Envoy's descriptor set and the OpenAPI document
 

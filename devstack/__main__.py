@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from devstack import gateway, mesh
+from devstack.engines import cli as engines_cli
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -16,12 +17,20 @@ def _parser() -> argparse.ArgumentParser:
         "SEARCH_*, UGC_*, SINK_* for the services (see `python -m search_svc --help`), GATEWAY_* for Envoy.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser(
+    run = commands.add_parser(
         "run",
-        help="start every service and the Envoy gateway (embedded profile); Ctrl-C stops all",
+        help="start every service and the Envoy gateway; Ctrl-C stops all",
         description="Start search, ugc and sink, wait until each reports SERVING over gRPC health, start Envoy, "
         "print where everything listens, and stop everything on Ctrl-C or SIGTERM.",
     )
+    run.add_argument(
+        "--profile",
+        choices=["embedded", "production"],
+        default="embedded",
+        help="embedded (default): no servers needed; production: wire the services to the devstack engines, "
+        "which must be running (`python -m devstack start`)",
+    )
+    engines_cli.add_commands(commands)
     render = commands.add_parser("gateway-config", help="print the rendered Envoy config (GATEWAY_* settings)")
     render.add_argument("--search", default="127.0.0.1:50051", help="search upstream host:port")
     render.add_argument("--ugc", default="127.0.0.1:50052", help="ugc upstream host:port")
@@ -38,7 +47,11 @@ def _upstream(text: str) -> gateway.Upstream:
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     if args.command == "run":
-        return mesh.main()
+        return mesh.main(args.profile)
+    if args.command == "stop" and mesh.stop_running():
+        print("devstack: stopped the running mesh")
+    if args.command != "gateway-config":
+        return engines_cli.run(args)
     config = gateway.render(gateway.GatewaySettings(), search=_upstream(args.search), ugc=_upstream(args.ugc))
     if args.output:
         args.output.write_text(config)

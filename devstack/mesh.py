@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import socket
 import sys
@@ -20,6 +21,8 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from devstack.engines.base import EngineError, PidFile, stop_pid
+from devstack.engines.registry import ENGINES, production_env
 from devstack.gateway import REPO, GatewaySettings, Upstream, envoy_command, render, validate
 from devstack.processes import Child, base_env, spawn
 from meshkit.settings import ServiceSettings
@@ -30,6 +33,7 @@ from ugc_svc.settings import UgcSettings
 log = logging.getLogger("devstack.mesh")
 
 RUN_DIR = REPO / "build" / "run"
+PID_FILE = RUN_DIR / "mesh.pid"
 START_TIMEOUT = 60.0
 
 
@@ -121,10 +125,12 @@ async def _wait_envoy_ready(child: Child, admin_port: int, deadline: float) -> N
         await asyncio.sleep(0.05)
 
 
-def _banner(services: list[Service], gateway: GatewaySettings, seconds: float) -> str:
+def _banner(
+    services: list[Service], gateway: GatewaySettings, seconds: float, profile: str, profile_env: dict[str, str]
+) -> str:
     rest = f"http://{gateway.listen_host}:{gateway.http_port}"
     lines = [
-        f"cinemesh is up in {seconds:.1f} s (embedded profile)",
+        f"cinemesh is up in {seconds:.1f} s ({profile} profile)",
         f"  REST gateway   {rest}        try: curl {rest}/client/info",
         f"  Swagger UI     {rest}/docs/",
         f"  OpenAPI        {rest}/openapi.yaml",
@@ -136,15 +142,32 @@ def _banner(services: list[Service], gateway: GatewaySettings, seconds: float) -
             f"  gRPC {service.name:<9} {s.host}:{s.grpc_port}  (health, reflection)   "
             f"metrics http://{s.metrics_host}:{s.metrics_port}/metrics"
         )
-    lines += [f"  Envoy admin    http://127.0.0.1:{gateway.admin_port}", "Ctrl-C stops everything."]
+    lines.append(f"  Envoy admin    http://127.0.0.1:{gateway.admin_port}")
+    if profile_env:
+        lines.append("  The services were given:")
+        lines += [f"    {name}={value}" for name, value in sorted(profile_env.items())]
+    lines.append("Ctrl-C stops everything.")
     return "\n".join(lines)
 
 
-async def run() -> int:
+def _production_env() -> dict[str, str]:
+    """The engines' addresses for the services; every engine must be up already."""
+    engines = {name: factory() for name, factory in ENGINES.items()}
+    down = [name for name, engine in engines.items() if not engine.healthy()]
+    if down:
+        raise MeshError(
+            f"the production profile needs the devstack engines; not healthy: {', '.join(down)}. "
+            "Start them with `python -m devstack start` (or use `make run-stack`)."
+        )
+    return production_env(engines)
+
+
+async def run(profile: str = "embedded") -> int:
     started = time.monotonic()
     try:
         services, gateway = plan()
-    except MeshError as exc:
+        profile_env = _production_env() if profile == "production" else {}
+    except (MeshError, EngineError) as exc:
         print(f"devstack: {exc}", file=sys.stderr)
         return 1
     RUN_DIR.mkdir(parents=True, exist_ok=True)
@@ -162,13 +185,14 @@ async def run() -> int:
         print(f"devstack: the gateway config {config} is invalid:\n{checked.stdout}{checked.stderr}", file=sys.stderr)
         return 1
 
+    PID_FILE.write_text(f"{os.getpid()}\n")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
 
     children: list[Child] = []
-    env = base_env()
+    env = base_env() | profile_env
     try:
         deadline = time.monotonic() + START_TIMEOUT
         for service in services:
@@ -177,6 +201,7 @@ async def run() -> int:
                 f"{service.env_prefix}METRICS_PORT": str(service.settings.metrics_port),
             }
             child_env.setdefault(f"{service.env_prefix}LOG_FORMAT", "text")
+            child_env.setdefault(f"{service.env_prefix}PROFILE", profile)
             children.append(await spawn(service.name, [sys.executable, "-m", service.module], child_env))
         await asyncio.gather(
             *(_wait_healthy(c, s.settings.grpc_port, deadline) for c, s in zip(children, services, strict=True))
@@ -184,7 +209,7 @@ async def run() -> int:
         envoy = await spawn("envoy", envoy_command(config, gateway), env)
         children.append(envoy)
         await _wait_envoy_ready(envoy, gateway.admin_port, deadline)
-        print(_banner(services, gateway, time.monotonic() - started), flush=True)
+        print(_banner(services, gateway, time.monotonic() - started, profile, profile_env), flush=True)
 
         exited = asyncio.ensure_future(
             asyncio.wait(
@@ -212,11 +237,22 @@ async def run() -> int:
         # The gateway goes first, so no new request reaches a service that is stopping.
         for child in reversed(children):
             await child.stop(grace=15)
+        PID_FILE.unlink(missing_ok=True)
         print("devstack: everything stopped", flush=True)
 
 
-def main() -> int:
-    return asyncio.run(run())
+def stop_running() -> bool:
+    """Stop a mesh started by `devstack run` elsewhere (another terminal, a background job); True if one ran."""
+    pid = PidFile(PID_FILE).read()
+    if pid is None:
+        return False
+    stop_pid(pid, grace=60)
+    PID_FILE.unlink(missing_ok=True)
+    return True
+
+
+def main(profile: str = "embedded") -> int:
+    return asyncio.run(run(profile))
 
 
 def run_dir() -> Path:

@@ -108,12 +108,13 @@ async def serve(settings: S, factory: ServiceFactory[S]) -> None:
         loop.add_signal_handler(sig, stop.set)
     async with factory(settings) as services, running_server(settings, services) as running:
         log.info(
-            "serving %s on %s:%d (metrics :%d)",
-            ", ".join(running.service_names),
+            "serving %s on %s:%d (metrics :%d, %s profile)",
+            ", ".join(running.service_names) or "health only",
             settings.host,
             running.grpc_port,
             running.metrics_port,
-            extra={"grpc_port": running.grpc_port, "metrics_port": running.metrics_port},
+            settings.profile,
+            extra={"grpc_port": running.grpc_port, "metrics_port": running.metrics_port, "profile": settings.profile},
         )
         await stop.wait()
         log.info("stopping")

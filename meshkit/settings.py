@@ -15,6 +15,10 @@ class ServiceSettings(BaseSettings):
 
     model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
+    profile: Literal["embedded", "production"] = Field(
+        "embedded",
+        description="embedded: in-process engines, no servers; production: the engines named by the other settings.",
+    )
     host: str = Field("127.0.0.1", description="Address the gRPC server binds to.")
     grpc_port: Port = Field(0, ge=0, le=65535, description="gRPC port; 0 picks a free one.")
     metrics_host: str = Field("127.0.0.1", description="Address of the Prometheus /metrics endpoint.")

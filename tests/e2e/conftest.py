@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -46,15 +47,16 @@ class Mesh:
         return [self.http_port, self.admin_port, *self.grpc_ports.values(), *self.metrics_ports.values()]
 
 
-@pytest.fixture(scope="session")
-def mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mesh]:
+@contextlib.contextmanager
+def launched_mesh(log_dir: Path, *options: str) -> Iterator[Mesh]:
+    """`python -m devstack run OPTIONS` on free ports; on exit, SIGTERM and check that nothing is left listening."""
     services = ("search", "ugc", "sink")
     mesh = Mesh(
         http_port=free_port(),
         admin_port=free_port(),
         grpc_ports={name: free_port() for name in services},
         metrics_ports={name: free_port() for name in services},
-        log=tmp_path_factory.mktemp("mesh") / "devstack-run.log",
+        log=log_dir / "devstack-run.log",
     )
     env = dict(os.environ)
     env.update({"GATEWAY_HTTP_PORT": str(mesh.http_port), "GATEWAY_ADMIN_PORT": str(mesh.admin_port)})
@@ -65,7 +67,11 @@ def mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mesh]:
         env[f"{prefix}_LOG_FORMAT"] = "json"
     with mesh.log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "devstack", "run"], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "devstack", "run", *options],
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     try:
         deadline = time.monotonic() + START_TIMEOUT
@@ -84,3 +90,10 @@ def mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mesh]:
     assert code == 0, f"`devstack run` exited {code} on SIGTERM:\n{mesh.log.read_text()[-4000:]}"
     # Ctrl-C or SIGTERM leaves nothing listening.
     assert not [port for port in mesh.all_ports() if port_is_open(port)]
+
+
+@pytest.fixture(scope="session")
+def mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mesh]:
+    """The whole mesh as `make run` starts it, once per test session."""
+    with launched_mesh(tmp_path_factory.mktemp("mesh")) as running:
+        yield running
