@@ -101,11 +101,13 @@ def report(samples: dict[str, list[float]], calls: int) -> str:
     return "\n".join(lines)
 
 
-def write(section: str, path: Path) -> None:
+def write(section: str, path: Path, marks: tuple[str, str] = (MARK_BEGIN, MARK_END)) -> None:
+    """Replace the section between `marks` in `path` (or append it), leaving other sections alone."""
+    begin, end = marks
     text = path.read_text() if path.exists() else "# Benchmarks\n\nEach section is written by the command it names.\n"
-    if MARK_BEGIN in text:
-        before, rest = text.split(MARK_BEGIN, 1)
-        text = before + section + rest.split(MARK_END, 1)[1]
+    if begin in text:
+        before, rest = text.split(begin, 1)
+        text = before + section + rest.split(end, 1)[1]
     else:
         text = text.rstrip() + "\n\n" + section + "\n"
     path.write_text(text)
