@@ -71,8 +71,8 @@ def main() -> int:
             MARK[0],
             "## `make run` start time",
             "",
-            f"`python -m bench.run_start` — {datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} cores. From `make run` to the "
-            '"cinemesh is up" line (all three services SERVING over gRPC health, Envoy ready).',
+            f"`python -m bench.run_start` — {datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} cores. "
+            'From `make run` to the "cinemesh is up" line (all three services SERVING over gRPC health, Envoy ready).',
             "",
             "| case | seconds |",
             "|---|---|",
