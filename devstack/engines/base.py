@@ -38,9 +38,26 @@ class DevstackSettings(BaseSettings):
         Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "cinemesh" / "engines",
         description="Installed engines, reused by every clone and CI run on this machine.",
     )
-    work_dir: Path = Field(REPO / "build" / "devstack", description="Engines' data, logs and pid files.")
+    work_dir: Path = Field(
+        default_factory=lambda: default_work_dir(),
+        description="Engines' data, logs and pid files: build/devstack in the clone, unless the clone sits where "
+        "the unprivileged user cannot enter (e.g. under /root), then under /var/tmp/cinemesh.",
+    )
     run_as: str = Field("nobody", description="Unprivileged user for engines that refuse root (used only as root).")
     start_timeout: float = Field(180.0, gt=0, description="Seconds an engine may take to become healthy.")
+
+
+def default_work_dir() -> Path:
+    """The clone's build/devstack, or a per-clone directory under /var/tmp when root's clone is closed to others.
+
+    Engines that refuse root run as an unprivileged user, who must reach their data; a clone in /root (mode 700)
+    would make every such start fail. "Others may enter every parent" is the check: the user is not the owner.
+    """
+    inside = REPO / "build" / "devstack"
+    if os.geteuid() != 0 or all(p.stat().st_mode & 0o001 for p in (REPO, *REPO.parents)):
+        return inside
+    digest = hashlib.sha256(str(REPO).encode()).hexdigest()[:12]
+    return Path("/var/tmp/cinemesh") / f"devstack-{digest}"
 
 
 class EngineError(RuntimeError):
