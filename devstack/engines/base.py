@@ -29,24 +29,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 REPO = Path(__file__).resolve().parents[2]
 
 
-class DevstackSettings(BaseSettings):
-    """Environment variables prefixed DEVSTACK_."""
-
-    model_config = SettingsConfigDict(env_prefix="DEVSTACK_", extra="ignore", frozen=True)
-
-    cache_dir: Path = Field(
-        Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "cinemesh" / "engines",
-        description="Installed engines, reused by every clone and CI run on this machine.",
-    )
-    work_dir: Path = Field(
-        default_factory=lambda: default_work_dir(),
-        description="Engines' data, logs and pid files: build/devstack in the clone, unless the clone sits where "
-        "the unprivileged user cannot enter (e.g. under /root), then under /var/tmp/cinemesh.",
-    )
-    run_as: str = Field("nobody", description="Unprivileged user for engines that refuse root (used only as root).")
-    start_timeout: float = Field(180.0, gt=0, description="Seconds an engine may take to become healthy.")
-
-
 def default_work_dir() -> Path:
     """The clone's build/devstack, or a per-clone directory under /var/tmp when root's clone is closed to others.
 
@@ -58,6 +40,24 @@ def default_work_dir() -> Path:
         return inside
     digest = hashlib.sha256(str(REPO).encode()).hexdigest()[:12]
     return Path("/var/tmp/cinemesh") / f"devstack-{digest}"
+
+
+class DevstackSettings(BaseSettings):
+    """Environment variables prefixed DEVSTACK_."""
+
+    model_config = SettingsConfigDict(env_prefix="DEVSTACK_", extra="ignore", frozen=True)
+
+    cache_dir: Path = Field(
+        Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "cinemesh" / "engines",
+        description="Installed engines, reused by every clone and CI run on this machine.",
+    )
+    work_dir: Path = Field(
+        default_factory=default_work_dir,
+        description="Engines' data, logs and pid files: build/devstack in the clone, unless the clone sits where "
+        "the unprivileged user cannot enter (e.g. under /root), then under /var/tmp/cinemesh.",
+    )
+    run_as: str = Field("nobody", description="Unprivileged user for engines that refuse root (used only as root).")
+    start_timeout: float = Field(180.0, gt=0, description="Seconds an engine may take to become healthy.")
 
 
 class EngineError(RuntimeError):
