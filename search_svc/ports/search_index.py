@@ -1,0 +1,38 @@
+"""Port: the movie catalogue's full-text index, as the search service reads it."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from search_svc.domain.movie import Movie, VideoPage, VideoSummary
+from search_svc.domain.video_query import SuggestQuery, VideoQuery
+
+
+class SearchIndex(Protocol):
+    """Reads the serving version of the index (whatever the ETL published last; a new version is picked up
+    without a restart).
+
+    Semantics every adapter keeps (the contract suite in tests/contract/test_search_index.py checks them):
+    - text: every query word must match some field (title, director, actors, writers, description, genre),
+      allowing the Russian and English inflections of a word (Snowball stems), ё for е, a typo (one edit in words
+      of 4+ letters, two in 8+, the first letter right), and the whole query typed in the other keyboard layout
+      (`domain.text.layout_variants`); title matches rank first. A query of stop words only matches titles
+      made of those words.
+    - sort None: relevance with text (ties by id), catalogue id without; title sorts case- and ё-insensitively;
+      imdb_rating puts unrated movies last in either order; ties always by id ascending.
+    - filters (genres: any of; rating range inclusive; unrated movies never pass a rating filter) apply to items
+      and total; genre facets ignore the genre filter but keep the others.
+    - a page past the end is empty with the true total.
+    Raises meshkit.errors.Unavailable when the engine cannot answer (down, timed out); never returns a partial
+    answer as a whole one.
+    """
+
+    async def search(self, query: VideoQuery) -> VideoPage: ...
+
+    async def get(self, movie_id: str) -> Movie | None:
+        """The movie with this exact id, or None."""
+
+    async def suggest(self, query: SuggestQuery) -> list[VideoSummary]:
+        """Titles completing what was typed (the last word may be a prefix), best first, at most `query.limit`."""
+
+    async def close(self) -> None: ...
