@@ -1,0 +1,246 @@
+"""Reading a legacy SQLite export as a stream of cleaned movies, in id order, in bounded memory.
+
+The export has no index on `movie_actors`, and the file is only read, never changed: so the reader walks movies
+in id order (their primary key index) and the link table sorted by movie id (SQLite's external sort, which
+spills to a temporary file), merging the two a chunk of movies at a time. Names of actors and writers are looked
+up by primary key for each chunk. Memory holds one chunk, whatever the size of the file.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+
+from etl import cleaning
+from etl.cleaning import Tally
+from search_svc.domain.movie import Actor, Movie, Writer
+
+DEFAULT_CHUNK_SIZE = 1000
+_COLUMNS = {
+    "movies": {"id", "genre", "director", "writer", "title", "plot", "imdb_rating", "writers"},
+    "actors": {"id", "name"},
+    "writers": {"id", "name"},
+    "movie_actors": {"movie_id", "actor_id"},
+}
+# Well under SQLite's limit on bound parameters in one statement, on any build.
+_LOOKUP_GROUP = 500
+
+
+class NotALegacyExport(ValueError):
+    """The file is missing, is not SQLite, or lacks a table or column the legacy schema has."""
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """A read-only connection to an export whose schema has been checked."""
+    if not path.is_file():
+        raise NotALegacyExport(f"{path}: no such file")
+    connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        present = {(table, row[1]) for table in _COLUMNS for row in connection.execute(f"PRAGMA table_info({table})")}
+    except sqlite3.DatabaseError as error:
+        connection.close()
+        raise NotALegacyExport(f"{path}: not an SQLite database ({error})") from error
+    tables = sorted(set(_COLUMNS) - {table for table, _ in present})
+    columns = [
+        f"{t}.{c}" for t, names in _COLUMNS.items() if t not in tables for c in sorted(names) if (t, c) not in present
+    ]
+    if tables or columns:
+        connection.close()
+        missing = [f"table {table}" for table in tables] + [f"column {column}" for column in columns]
+        raise NotALegacyExport(f"{path}: not a legacy export, missing {', '.join(missing)}")
+    return connection
+
+
+def count_movies(path: Path) -> int:
+    """How many movies `read_movies` yields: rows with an id and a title, a repeated id counted once."""
+    with closing(connect(path)) as connection:
+        ids = _Ids(connection)
+        return sum(ids.keep(raw_id, title, None) is not None for raw_id, title in _ordered(connection, "id, title"))
+
+
+def read_movies(path: Path, *, chunk_size: int = DEFAULT_CHUNK_SIZE, tally: Tally | None = None) -> Iterator[Movie]:
+    """Cleaned movies in the order of the export's ids. A `tally`, when given, counts what each rule changed."""
+    with closing(connect(path)) as connection:
+        movies = _ordered(connection, "id, title, plot, imdb_rating, genre, director, writer, writers")
+        # rowid keeps each movie's actors in the order the export listed them.
+        links = _Links(connection.execute("SELECT movie_id, actor_id FROM movie_actors ORDER BY movie_id, rowid"))
+        ids = _Ids(connection)
+        while rows := movies.fetchmany(chunk_size):
+            chunk: list[tuple[str, _Row]] = []
+            for row in rows:
+                raw = _Row(*row)
+                movie_id = ids.keep(raw.id, raw.title, tally)
+                if movie_id is not None:
+                    chunk.append((movie_id, raw))
+            raw_ids = {row[0] for row in rows if isinstance(row[0], str)}
+            if not raw_ids:
+                continue
+            actor_links = links.up_to(max(raw_ids), raw_ids, tally)
+            yield from _assemble(connection, chunk, actor_links, tally)
+        links.drain(tally)
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    id: object
+    title: object
+    plot: object
+    imdb_rating: object
+    genre: object
+    director: object
+    writer: object
+    writers: object
+
+
+def _ordered(connection: sqlite3.Connection, columns: str) -> sqlite3.Cursor:
+    # The primary key's index gives id order without sorting the table.
+    return connection.execute(f"SELECT {columns} FROM movies ORDER BY id")
+
+
+class _Ids:
+    """Which rows, read in id order, become movies: one per id, and only those with a title.
+
+    The id is trimmed; a padded id whose trimmed form another row has is that movie again. Such rows are rare
+    (the legacy file has none), so each costs one lookup and only their ids are remembered.
+    """
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._connection = connection
+        self._previous: object = None
+        self._padded: set[str] = set()
+
+    def keep(self, raw_id: object, title: object, tally: Tally | None) -> str | None:
+        """The movie's id, or None when the row is dropped."""
+        movie_id = raw_id.strip() if isinstance(raw_id, str) else ""
+        reason = None
+        if not movie_id:
+            reason = cleaning.MOVIE_WITHOUT_ID
+        elif raw_id == self._previous or (movie_id != raw_id and self._seen(movie_id)):
+            reason = cleaning.DUPLICATE_MOVIE
+        elif cleaning.is_missing(title):
+            reason = cleaning.MOVIE_WITHOUT_TITLE
+        if movie_id:
+            self._previous = raw_id
+        if reason is None:
+            return movie_id
+        if tally is not None:
+            tally[reason] += 1
+        return None
+
+    def _seen(self, movie_id: str) -> bool:
+        """Whether the trimmed id belongs to another row, which wins (a clean row, or the first padded one)."""
+        if movie_id in self._padded:
+            return True
+        self._padded.add(movie_id)
+        return self._connection.execute("SELECT 1 FROM movies WHERE id = ?", (movie_id,)).fetchone() is not None
+
+
+class _Links:
+    """The link table sorted by movie id, consumed alongside the movies in the same order."""
+
+    def __init__(self, rows: Iterable[tuple[object, object]]) -> None:
+        self._rows = iter(rows)
+        self._head = next(self._rows, None)
+
+    def up_to(self, last_id: str, known: set[str], tally: Tally | None) -> dict[str, list[object]]:
+        """Raw actor ids of every movie in `known`, from the links whose movie id sorts at or before `last_id`."""
+        found: dict[str, list[object]] = {}
+        while self._head is not None:
+            movie_id, actor_id = self._head
+            # SQLite sorts NULL before text and blobs after it: neither names a movie.
+            if isinstance(movie_id, str):
+                if movie_id > last_id:
+                    break
+                if movie_id in known:
+                    found.setdefault(movie_id, []).append(actor_id)
+                elif tally is not None:
+                    tally[cleaning.LINK_UNKNOWN_MOVIE] += 1
+            elif movie_id is None:
+                if tally is not None:
+                    tally[cleaning.LINK_UNKNOWN_MOVIE] += 1
+            else:
+                break
+            self._head = next(self._rows, None)
+        return found
+
+    def drain(self, tally: Tally | None) -> None:
+        if tally is None:
+            return
+        while self._head is not None:
+            tally[cleaning.LINK_UNKNOWN_MOVIE] += 1
+            self._head = next(self._rows, None)
+
+
+def _assemble(
+    connection: sqlite3.Connection,
+    chunk: Sequence[tuple[str, _Row]],
+    actor_links: dict[str, list[object]],
+    tally: Tally | None,
+) -> Iterator[Movie]:
+    actor_ids = {raw: cleaning.clean_actor_id(raw) for links in actor_links.values() for raw in links}
+    actor_names = _names(connection, "actors", {i for i in actor_ids.values() if i is not None})
+    movie_writers = {movie_id: cleaning.writer_ids(raw.writer, raw.writers, tally) for movie_id, raw in chunk}
+    writer_names = _names(connection, "writers", {i for ids in movie_writers.values() for i in ids})
+    for movie_id, raw in chunk:
+        links = actor_links.get(raw.id, []) if isinstance(raw.id, str) else []
+        yield Movie(
+            id=movie_id,
+            title=cleaning.clean_text(raw.title, "title", tally),
+            description=cleaning.clean_text(raw.plot, "plot", tally, one_line=False),
+            imdb_rating=cleaning.clean_rating(raw.imdb_rating, tally),
+            genre=cleaning.clean_names(raw.genre, "genre", tally),
+            director=cleaning.clean_names(raw.director, "director", tally),
+            actors=_actors(links, actor_ids, actor_names, tally),
+            writers=_writers(movie_writers[movie_id], writer_names, tally),
+        )
+
+
+def _actors(
+    links: list[object], ids: dict[object, int | None], names: dict[object, object], tally: Tally | None
+) -> tuple[Actor, ...]:
+    actors: dict[int, Actor] = {}
+    for raw in links:
+        actor_id = ids[raw]
+        if actor_id is None:
+            reason = cleaning.LINK_BAD_ACTOR_ID
+        elif actor_id in actors:
+            reason = cleaning.LINK_REPEATED
+        elif actor_id not in names:
+            reason = cleaning.LINK_UNKNOWN_ACTOR
+        elif not (name := cleaning.clean_text(names[actor_id], "actor name")):
+            reason = cleaning.LINK_PLACEHOLDER
+        else:
+            actors[actor_id] = Actor(actor_id, name)
+            continue
+        if tally is not None:
+            tally[reason] += 1
+    return tuple(actors.values())
+
+
+def _writers(ids: list[str], names: dict[object, object], tally: Tally | None) -> tuple[Writer, ...]:
+    writers: list[Writer] = []
+    for writer_id in ids:
+        if writer_id not in names:
+            reason = cleaning.WRITER_UNKNOWN
+        elif not (name := cleaning.clean_text(names[writer_id], "writer name")):
+            reason = cleaning.WRITER_PLACEHOLDER
+        else:
+            writers.append(Writer(writer_id, name))
+            continue
+        if tally is not None:
+            tally[reason] += 1
+    return tuple(writers)
+
+
+def _names(connection: sqlite3.Connection, table: str, ids: set[int] | set[str]) -> dict[object, object]:
+    """id → raw name for the ids that exist in `table` (actors or writers)."""
+    names: dict[object, object] = {}
+    wanted = list(ids)
+    for start in range(0, len(wanted), _LOOKUP_GROUP):
+        group = wanted[start : start + _LOOKUP_GROUP]
+        marks = ",".join("?" * len(group))
+        names.update(connection.execute(f"SELECT id, name FROM {table} WHERE id IN ({marks})", group))
+    return names
