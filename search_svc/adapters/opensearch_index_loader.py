@@ -1,0 +1,172 @@
+"""IndexLoader on OpenSearch (or Elasticsearch 8/9): each version is an index `<alias>-<time>-<random>`, the
+serving one is whichever the alias points at, and publishing moves the alias in one `_aliases` call.
+
+The ETL is synchronous and runs apart from the service, so this uses the synchronous client.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import TypeVar
+
+from opensearchpy import OpenSearch
+from opensearchpy.exceptions import ConnectionError as ClientConnectionError
+from opensearchpy.exceptions import NotFoundError, TransportError
+
+from meshkit.errors import FailedPrecondition, Unavailable
+from search_svc.adapters import opensearch_mapping
+from search_svc.domain.movie import Movie
+
+# While a version loads it is not refreshed: segments are built once, at publish. The same setting marks the
+# index as "still loading" for a concurrent run deciding what it may delete.
+_LOADING = "-1"
+_TOO_MANY_REQUESTS = 429
+_BULK_RETRIES = 5
+
+T = TypeVar("T")
+
+
+class OpenSearchIndexLoader:
+    def __init__(
+        self,
+        url: str,
+        alias: str = "movies",
+        *,
+        replicas: int = 1,
+        timeout: float = 60.0,
+        abandoned_after: timedelta = timedelta(hours=6),
+    ) -> None:
+        self._client = OpenSearch(hosts=[url], timeout=timeout, max_retries=2, retry_on_timeout=False)
+        self._alias = alias
+        self._replicas = replicas
+        # A version still loading after this long belongs to a run that died without discarding it.
+        self._abandoned_after = abandoned_after
+
+    def new_version(self) -> OpenSearchIndexVersion:
+        # Time first, so names sort by age; the random tail keeps two runs in the same microsecond apart.
+        stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")
+        name = f"{self._alias}-{stamp}-{uuid.uuid4().hex[:8]}"
+        body = {
+            "settings": opensearch_mapping.index_settings(replicas=0, refresh_interval=_LOADING),
+            "mappings": opensearch_mapping.mappings(),
+        }
+        _call(lambda: self._client.indices.create(index=name, body=body))
+        return OpenSearchIndexVersion(self._client, name, self._alias, self._replicas, self._abandoned_after)
+
+    def serving_count(self) -> int | None:
+        try:
+            return int(_call(lambda: self._client.count(index=self._alias))["count"])
+        except NotFoundError:
+            return None
+
+    def analyze(self, text: str) -> list[str]:
+        """The tokens the index's main analyzer makes of `text`. Needs no index: the same chain is sent inline."""
+        body = {**opensearch_mapping.main_analysis_chain(), "text": text}
+        result = _call(lambda: self._client.indices.analyze(body=body))
+        return [token["token"] for token in result["tokens"]]
+
+    def close(self) -> None:
+        self._client.close()
+
+
+class OpenSearchIndexVersion:
+    def __init__(self, client: OpenSearch, name: str, alias: str, replicas: int, abandoned_after: timedelta) -> None:
+        self._client = client
+        self.name = name
+        self._alias = alias
+        self._replicas = replicas
+        self._abandoned_after = abandoned_after
+
+    def add(self, movies: Sequence[Movie]) -> None:
+        pending = list(movies)
+        for attempt in range(_BULK_RETRIES + 1):
+            if not pending:
+                return
+            response = _call(functools.partial(self._client.bulk, index=self.name, body=_ndjson(pending)))
+            if not response["errors"]:
+                return
+            items = [next(iter(item.values())) for item in response["items"]]
+            failed = [(movie, item) for movie, item in zip(pending, items, strict=True) if item.get("error")]
+            refused = [item for _, item in failed if item["status"] != _TOO_MANY_REQUESTS]
+            if refused:
+                raise RuntimeError(f"{len(refused)} movies refused by {self.name}, first: {refused[0]['error']}")
+            # Only "too many requests" left: the node is busy, the data is fine — back off and resend those.
+            pending = [movie for movie, _ in failed]
+            time.sleep(min(0.5 * 2**attempt, 10.0))
+        raise Unavailable(f"OpenSearch kept refusing {len(pending)} movies as too many requests")
+
+    def publish(self, expected: int) -> None:
+        # Counted before the version stops looking "loading", so a refused one stays safe from a concurrent run.
+        _call(lambda: self._client.indices.refresh(index=self.name))
+        count = int(_call(lambda: self._client.count(index=self.name))["count"])
+        if count != expected:
+            raise FailedPrecondition(f"version {self.name} holds {count} movies, expected {expected}: not published")
+        settings = {"index": {"refresh_interval": None, "number_of_replicas": self._replicas}}
+        _call(lambda: self._client.indices.put_settings(index=self.name, body=settings))
+        # Active primaries are enough to serve; replicas follow (a single node never gets them). The server gives
+        # up after its default 30 s; the client's `timeout` parameter would be taken for its own request timeout.
+        _call(lambda: self._client.cluster.health(index=self.name, wait_for_status="yellow"))
+        self._move_alias()
+        self._drop_older_versions()
+
+    def discard(self) -> None:
+        _call(lambda: self._client.indices.delete(index=self.name, ignore_unavailable=True))
+
+    def _move_alias(self) -> None:
+        try:
+            serving = list(_call(lambda: self._client.indices.get_alias(name=self._alias)))
+        except NotFoundError:
+            serving = []
+        # One request, so readers see the old version or the new one, never none and never both. The pattern also
+        # catches a version a concurrent run published after `serving` was read: a `remove` naming an index that
+        # lacks the alias is a silent no-op, so naming the read ones alone could leave the alias on two indices.
+        # (The pattern always matches something: this version.)
+        remove = {"indices": [f"{self._alias}-*", *serving], "alias": self._alias}
+        actions = [{"remove": remove}, {"add": {"index": self.name, "alias": self._alias}}]
+        _call(lambda: self._client.indices.update_aliases(body={"actions": actions}))
+
+    def _drop_older_versions(self) -> None:
+        """Versions created before this one that no longer serve; a concurrent run's loading one is left alone."""
+        ours = re.compile(rf"{re.escape(self._alias)}-\d{{20}}-[0-9a-f]{{8}}")
+        versions = {
+            index: info
+            for index, info in _call(lambda: self._client.indices.get(index=f"{self._alias}-*")).items()
+            if ours.fullmatch(index)
+        }
+        created = {index: int(info["settings"]["index"]["creation_date"]) for index, info in versions.items()}
+        abandoned_before = time.time() * 1000 - self._abandoned_after.total_seconds() * 1000
+        doomed = [
+            index
+            for index, info in versions.items()
+            if created[index] < created[self.name]
+            and self._alias not in info.get("aliases", {})
+            and (info["settings"]["index"].get("refresh_interval") != _LOADING or created[index] < abandoned_before)
+        ]
+        if doomed:
+            _call(lambda: self._client.indices.delete(index=",".join(doomed), ignore_unavailable=True))
+
+
+def _ndjson(movies: Sequence[Movie]) -> bytes:
+    # Serialised in one pass: the client's per-line serialiser would cost more than the engine's indexing.
+    lines: list[str] = []
+    for movie in movies:
+        lines.append(json.dumps({"index": {"_id": movie.id}}))
+        lines.append(json.dumps(opensearch_mapping.to_document(movie), ensure_ascii=False))
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _call(request: Callable[[], T]) -> T:
+    try:
+        return request()
+    except ClientConnectionError as error:  # timeouts included
+        raise Unavailable(f"OpenSearch cannot be reached: {error}") from error
+    except TransportError as error:
+        if isinstance(error.status_code, int) and (error.status_code >= 500 or error.status_code == _TOO_MANY_REQUESTS):
+            raise Unavailable(f"OpenSearch failed: {error}") from error
+        raise

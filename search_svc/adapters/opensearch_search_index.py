@@ -1,0 +1,276 @@
+"""SearchIndex on OpenSearch (or Elasticsearch 8/9), read through the alias the loader moves on publish.
+
+Text is matched word by word: each word of the query must match some field (a `dis_max` over the fields, title
+boosted highest, description lowest), with the analyzer's stems, and fuzzily. Multi-field queries that span fields
+natively (`cross_fields`, `combined_fields`) allow no fuzziness, hence the per-word clauses built here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from opensearchpy import AsyncOpenSearch
+from opensearchpy.exceptions import ConnectionError as ClientConnectionError
+from opensearchpy.exceptions import ConnectionTimeout, NotFoundError, TransportError
+
+from meshkit.errors import Unavailable
+from search_svc.adapters.opensearch_mapping import (
+    GENRE_TEXT,
+    MAX_PREFIX,
+    TITLE_EXACT,
+    TITLE_PREFIX,
+    TITLE_SORT,
+    TITLE_WORDS,
+    to_movie,
+)
+from search_svc.domain.analysis import STOPWORDS, fold
+from search_svc.domain.movie import GenreCount, Movie, VideoPage, VideoSummary
+from search_svc.domain.text import fold_yo, layout_variants
+from search_svc.domain.video_query import MAX_RESULT_WINDOW, SortField, SuggestQuery, VideoQuery
+
+# analysis.TOKEN_PATTERN in Python's dialect: `re` has no \p{..}, and [^\W_] is exactly str.isalnum(), i.e. the
+# letters (L*) and numbers (N*) of Unicode. The engine cuts the same words, so each one here is one term there.
+_WORD = re.compile(r"[^\W_]+")
+_STOPWORDS = frozenset(STOPWORDS)
+
+# Where a query word may match, and how much a match there counts.
+_FIELD_BOOSTS: tuple[tuple[str, float], ...] = (
+    ("title", 4.0),
+    ("director", 1.5),
+    ("actors_names", 1.5),
+    ("writers_names", 1.2),
+    (GENRE_TEXT, 1.0),
+    ("description", 0.5),
+)
+# A word matching several fields counts a little more than one matching a single field.
+_TIE_BREAKER = 0.1
+# Typos: 0 edits below 4 letters, 1 up to 7, 2 from 8; never in the first letter.
+_FUZZY: dict[str, Any] = {"fuzziness": "AUTO:4,8", "prefix_length": 1}
+# The query as typed in the other keyboard layout counts less than the query as typed.
+_OTHER_LAYOUT_BOOST = 0.5
+# The whole query found as a phrase in the title puts that title first.
+_PHRASE_BOOST = 2.0
+# Far more than a catalogue has genres: every genre gets its count.
+_MAX_GENRES = 1000
+_SUMMARY_FIELDS = ["id", "title", "imdb_rating"]
+_ID_ASC: dict[str, Any] = {"id": "asc"}
+
+
+class OpenSearchSearchIndex:
+    def __init__(self, url: str, alias: str = "movies", timeout: float = 2.0, *, connections: int = 32) -> None:
+        # One retry covers a pooled connection the server closed (after a restart); timeouts are not retried, the
+        # deadline in _answer bounds the whole call anyway. Nothing connects before the first request.
+        self._client = AsyncOpenSearch(
+            hosts=[url],
+            timeout=timeout,
+            max_retries=1,
+            retry_on_timeout=False,
+            retry_on_status=(),
+            maxsize=connections,
+        )
+        # aiohttp hands a freed connection to whoever asks next, not to the longest waiter: past `connections`
+        # requests in flight, some starved for seconds (measured). This semaphore queues them first come first served.
+        self._gate = asyncio.Semaphore(connections)
+        self._alias = alias
+        self._timeout = timeout
+
+    async def search(self, query: VideoQuery) -> VideoPage:
+        body = search_body(query)
+        response = await self._answer(lambda: self._client.search(index=self._alias, body=body))
+        hits = response["hits"]
+        buckets = response["aggregations"]["genres"]["buckets"]
+        return VideoPage(
+            items=tuple(_summary(hit["_source"]) for hit in hits["hits"]),
+            total=int(hits["total"]["value"]),
+            genres=tuple(GenreCount(b["key"], int(b["doc_count"])) for b in buckets),
+        )
+
+    async def get(self, movie_id: str) -> Movie | None:
+        if not movie_id:  # the client refuses an empty path segment; no movie has an empty id anyway
+            return None
+        try:
+            response = await self._answer(lambda: self._client.get(index=self._alias, id=movie_id))
+        except NotFoundError:  # the index is there (_answer checked), the movie is not
+            return None
+        return to_movie(response["_source"])
+
+    async def suggest(self, query: SuggestQuery) -> list[VideoSummary]:
+        body = suggest_body(query)
+        response = await self._answer(lambda: self._client.search(index=self._alias, body=body))
+        return [_summary(hit["_source"]) for hit in response["hits"]["hits"]]
+
+    async def close(self) -> None:
+        await self._client.close()
+
+    async def _answer(self, request: Callable[[], Awaitable[Any]]) -> dict[str, Any]:
+        try:
+            async with asyncio.timeout(self._timeout), self._gate:
+                response: dict[str, Any] = await request()
+        except (TimeoutError, ConnectionTimeout) as error:
+            raise Unavailable(f"OpenSearch did not answer within {self._timeout} s") from error
+        except ClientConnectionError as error:
+            raise Unavailable(f"OpenSearch cannot be reached: {error.error}") from error
+        except NotFoundError as error:
+            if error.error == "index_not_found_exception":
+                raise Unavailable(f"no catalogue loaded yet: run the ETL (alias {self._alias!r} is missing)") from error
+            raise
+        except TransportError as error:
+            if isinstance(error.status_code, int) and (error.status_code >= 500 or error.status_code == 429):
+                raise Unavailable(f"OpenSearch failed ({error.status_code}): {error.error}") from error
+            raise
+        shards = response.get("_shards", {})
+        if response.get("timed_out") or shards.get("failed"):
+            # A shard missing from the answer would make a partial page look whole.
+            raise Unavailable(f"OpenSearch answered partially: {shards}")
+        return response
+
+
+# --- query building: pure functions ---------------------------------------------------------------------------------
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(fold_yo(text))
+
+
+def is_stopword(word: str) -> bool:
+    return fold(word) in _STOPWORDS
+
+
+def text_query(text: str) -> dict[str, Any] | None:
+    """Every word matches some field; the other keyboard layout's reading is an alternative. None: no words."""
+    readings = []
+    for rank, reading in enumerate(layout_variants(text)):
+        clause = _reading_query(words(reading))
+        if clause is not None:
+            readings.append(_boosted(clause, 1.0 if rank == 0 else _OTHER_LAYOUT_BOOST))
+    if not readings:
+        return None
+    return readings[0] if len(readings) == 1 else {"dis_max": {"queries": readings}}
+
+
+def _reading_query(tokens: Sequence[str]) -> dict[str, Any] | None:
+    if not tokens:
+        return None
+    phrase = " ".join(tokens)
+    content = [token for token in tokens if not is_stopword(token)]
+    if not content:
+        # Stop words only ("It", «Это», "The The"): the analyzer drops them all, so match titles made of exactly
+        # these words, on the subfield that keeps them.
+        return {
+            "bool": {
+                "must": [{"match_phrase": {TITLE_EXACT: phrase}}, {"term": {TITLE_WORDS: len(tokens)}}],
+            }
+        }
+    return {
+        "bool": {
+            "must": [_word_anywhere(word) for word in content],
+            "should": [{"match_phrase": {TITLE_EXACT: {"query": phrase, "boost": _PHRASE_BOOST}}}],
+        }
+    }
+
+
+def _word_anywhere(word: str) -> dict[str, Any]:
+    return {
+        "dis_max": {
+            "queries": [
+                {"match": {field: {"query": word, "boost": boost, **_FUZZY}}} for field, boost in _FIELD_BOOSTS
+            ],
+            "tie_breaker": _TIE_BREAKER,
+        }
+    }
+
+
+def _boosted(clause: dict[str, Any], boost: float) -> dict[str, Any]:
+    if boost == 1.0:
+        return clause
+    return {"bool": {"must": [clause], "boost": boost}}
+
+
+def search_body(query: VideoQuery) -> dict[str, Any]:
+    # Text without a single word (punctuation only) asks for nothing: listed as if there were no text.
+    matched = text_query(query.text) if query.text else None
+    filters: list[dict[str, Any]] = []
+    if query.min_rating is not None or query.max_rating is not None:
+        bounds = {"gte": query.min_rating, "lte": query.max_rating}
+        # A missing rating never falls in a range: unrated movies drop out by themselves.
+        filters.append({"range": {"imdb_rating": {k: v for k, v in bounds.items() if v is not None}}})
+    # The window is validated upstream; clamped again so a hand-built query cannot make the engine refuse.
+    start = min(query.offset, MAX_RESULT_WINDOW)
+    body: dict[str, Any] = {
+        "query": {"bool": {"must": [matched or {"match_all": {}}], "filter": filters}},
+        "sort": _sort(query, relevance=matched is not None),
+        "from": start,
+        "size": max(0, min(query.limit, MAX_RESULT_WINDOW - start)),
+        "track_total_hits": True,
+        "_source": _SUMMARY_FIELDS,
+        # Counted before the genre filter, which is applied after (post_filter) to items and total only.
+        "aggs": {
+            "genres": {"terms": {"field": "genre", "size": _MAX_GENRES, "order": [{"_count": "desc"}, {"_key": "asc"}]}}
+        },
+    }
+    if query.genres:
+        body["post_filter"] = {"terms": {"genre": list(query.genres)}}
+    return body
+
+
+def _sort(query: VideoQuery, *, relevance: bool) -> list[dict[str, Any]]:
+    order = query.order.value
+    if query.sort is SortField.TITLE:
+        return [{TITLE_SORT: order}, _ID_ASC]
+    if query.sort is SortField.IMDB_RATING:
+        return [{"imdb_rating": {"order": order, "missing": "_last"}}, _ID_ASC]
+    if query.sort is None and relevance:
+        return [{"_score": "desc"}, _ID_ASC]
+    return [{"id": order}]
+
+
+def suggest_body(query: SuggestQuery) -> dict[str, Any]:
+    readings = []
+    for rank, reading in enumerate(layout_variants(query.text)):
+        clause = _completion_query(words(reading))
+        if clause is not None:
+            readings.append(_boosted(clause, 1.0 if rank == 0 else _OTHER_LAYOUT_BOOST))
+    return {
+        "query": {"dis_max": {"queries": readings}} if readings else {"match_none": {}},
+        "sort": [{"_score": "desc"}, {"imdb_rating": {"order": "desc", "missing": "_last"}}, _ID_ASC],
+        "size": query.limit,
+        "_source": _SUMMARY_FIELDS,
+    }
+
+
+def _completion_query(tokens: Sequence[str]) -> dict[str, Any] | None:
+    """Titles holding every finished word (fuzzily, stems allowed) and a word starting with the last one."""
+    if not tokens:
+        return None
+    *finished, last = tokens
+    must: list[dict[str, Any]] = [
+        {"match": {"title": {"query": word, **_FUZZY}}} for word in finished if not is_stopword(word)
+    ]
+    must.append(
+        {
+            "dis_max": {
+                "queries": [
+                    # Cut to the longest prefix indexed, so a long word still completes.
+                    {"match": {TITLE_PREFIX: {"query": last[:MAX_PREFIX], "boost": 2.0}}},
+                    # The last word may be whole already, typo and all.
+                    {"match": {"title": {"query": last, **_FUZZY}}},
+                ]
+            }
+        }
+    )
+    typed = " ".join(tokens).lower()
+    should: list[dict[str, Any]] = [
+        # Stop words the user typed are not required, but titles holding them fit better.
+        *({"match": {TITLE_EXACT: word}} for word in finished if is_stopword(word)),
+        # A title starting with what was typed is the likeliest completion (punctuation aside, which `words` drops).
+        {"prefix": {TITLE_SORT: {"value": typed, "boost": 3.0}}},
+    ]
+    return {"bool": {"must": must, "should": should}}
+
+
+def _summary(source: dict[str, Any]) -> VideoSummary:
+    rating = source.get("imdb_rating")
+    return VideoSummary(source["id"], source["title"], None if rating is None else float(rating))

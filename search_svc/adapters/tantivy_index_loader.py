@@ -1,0 +1,139 @@
+"""IndexLoader on tantivy: every version is its own index directory; a pointer file names the serving one.
+
+Layout under the loader's directory:
+    versions/<name>/   one tantivy index per version; names sort in creation order
+    CURRENT            "versions/<name>", replaced atomically (temp file + os.replace) to publish
+
+Readers open the version CURRENT names and hold it until CURRENT changes. Publishing deletes older versions
+at once: a reader still serving one keeps working, because on Linux unlinked files stay readable through the
+memory maps and descriptors it already holds, and a reader never opens a file of its version later.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import os
+import secrets
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+import tantivy
+
+from meshkit.errors import FailedPrecondition
+from search_svc.adapters import tantivy_schema
+from search_svc.domain.movie import Movie
+
+POINTER = "CURRENT"
+VERSIONS = "versions"
+
+# Python builds a movie's document in ~0.1 ms and tantivy analyses it in about as long. Measured on 2 cores
+# (100k movies), two indexing threads beat one, ~8k against ~7k movies/s. The heap is shared by the threads and
+# bounds the writer's memory: a thread flushes a segment when its share fills.
+WRITER_HEAP_BYTES = 128_000_000
+WRITER_THREADS = 2
+
+
+def serving_path(directory: Path) -> Path | None:
+    """The serving version's directory, or None before the first publish."""
+    try:
+        name = (directory / POINTER).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    return directory / name
+
+
+class TantivyIndexLoader:
+    def __init__(self, directory: Path) -> None:
+        self._directory = directory
+
+    def new_version(self) -> TantivyIndexVersion:
+        stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        return TantivyIndexVersion(self._directory, f"{stamp}-{secrets.token_hex(4)}")
+
+    def serving_count(self) -> int | None:
+        path = serving_path(self._directory)
+        if path is None:
+            return None
+        return tantivy.Index.open(str(path)).searcher().num_docs
+
+
+class TantivyIndexVersion:
+    def __init__(self, directory: Path, name: str) -> None:
+        self.name = name
+        self._directory = directory
+        self._path = directory / VERSIONS / name
+        self._path.mkdir(parents=True)
+        index = tantivy.Index(tantivy_schema.schema(), path=str(self._path), reuse=False)
+        tantivy_schema.register_analyzers(index)
+        self._writer: tantivy.IndexWriter | None = index.writer(heap_size=WRITER_HEAP_BYTES, num_threads=WRITER_THREADS)
+        # Hashes of the ids added so far. tantivy keeps every delete until the commit (~1.4 KB each), so a
+        # delete is sent only for an id seen before; a hash collision costs one needless delete, never a movie.
+        self._seen: set[int] = set()
+
+    def add(self, movies: Sequence[Movie]) -> None:
+        writer = self._open_writer()
+        # The last of several copies wins, within a batch and (through the delete) across batches.
+        for movie in {movie.id: movie for movie in movies}.values():
+            key = hash(movie.id)
+            if key in self._seen:
+                writer.delete_documents_by_term(tantivy_schema.ID, movie.id)
+            else:
+                self._seen.add(key)
+            writer.add_document(tantivy_schema.document(movie))
+
+    def publish(self, expected: int) -> None:
+        writer = self._open_writer()
+        writer.commit()
+        # Merging now leaves readers a compact index and no writer thread behind.
+        writer.wait_merging_threads()
+        self._writer = None
+        self._seen = set()
+        found = tantivy.Index.open(str(self._path)).searcher().num_docs
+        if found != expected:
+            raise FailedPrecondition(f"index version {self.name} holds {found} movies, expected {expected}")
+        _fsync_tree(self._path)
+        _replace_pointer(self._directory, f"{VERSIONS}/{self.name}")
+        for older in (self._directory / VERSIONS).iterdir():
+            if older.name < self.name:
+                shutil.rmtree(older, ignore_errors=True)
+
+    def discard(self) -> None:
+        if self._writer is not None:
+            # Stop the writer's threads before its files go.
+            with contextlib.suppress(ValueError):
+                self._writer.rollback()
+                self._writer.wait_merging_threads()
+            self._writer = None
+        self._seen = set()
+        shutil.rmtree(self._path, ignore_errors=True)
+
+    def _open_writer(self) -> tantivy.IndexWriter:
+        if self._writer is None:
+            raise FailedPrecondition(f"index version {self.name} is already published or discarded")
+        return self._writer
+
+
+def _replace_pointer(directory: Path, target: str) -> None:
+    temporary = directory / f".{POINTER}.{secrets.token_hex(4)}"
+    with temporary.open("w", encoding="utf-8") as file:
+        file.write(target + "\n")
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(temporary, directory / POINTER)
+    _fsync_directory(directory)
+
+
+def _fsync_tree(path: Path) -> None:
+    # tantivy syncs its files on commit; the directories holding them are ours to sync.
+    _fsync_directory(path)
+    _fsync_directory(path.parent)
+
+
+def _fsync_directory(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

@@ -1,0 +1,188 @@
+"""The tantivy index's schema and analysers, configured from `domain.analysis`, and a movie's two forms in it.
+
+Tantivy has no character filter, so ё is folded in Python before text reaches an analysed field (and before a
+query is analysed). Three analysed views of the text exist:
+- the main analyser (tokens, lower case, stop words, Russian then English stems) on every searchable field;
+- the plain analyser (no stop words, no stems) on the title, for queries made only of stop words and for
+  completing the word being typed;
+- `fuzzy`, a JSON field mapping each main-analyser token's first letter to the rest of it, per field: a fuzzy
+  query on the sub-path of the first letter allows typos anywhere but there, which tantivy's own fuzzy query
+  (no prefix length) cannot say.
+Columns (fast fields) serve sorting, filters and genre counts. The whole movie is stored as one JSON card, so
+`get` gives back exactly what was loaded.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Iterable
+from typing import Any
+
+import tantivy
+
+from search_svc.domain.analysis import STEMMERS, STOPWORDS, TOKEN_PATTERN, fold
+from search_svc.domain.movie import Actor, Movie, VideoSummary, Writer
+from search_svc.domain.text import fold_yo
+
+MAIN_ANALYZER = "cinemesh_main"
+PLAIN_ANALYZER = "cinemesh_plain"
+
+ID = "id"
+CARD = "card"
+TITLE = "title"
+TITLE_PLAIN = "title_plain"
+PEOPLE = "people"
+GENRE_TEXT = "genre_text"
+DESCRIPTION = "description"
+FUZZY = "fuzzy"
+GENRE = "genre"
+TITLE_KEY = "title_key"
+IMDB_RATING = "imdb_rating"
+ID_PREFIX = "id_prefix"
+TITLE_PREFIX = "title_prefix"
+RATING_WEIGHT = "rating_weight"
+
+# The searchable fields; each is also a sub-object of FUZZY.
+TEXT_FIELDS = (TITLE, PEOPLE, GENRE_TEXT, DESCRIPTION)
+# Fuzzy query words have 4+ letters and one typo (two from 8), so a shorter indexed token is never within reach.
+MIN_FUZZY_TOKEN = 3
+
+
+def _main_analyzer() -> tantivy.TextAnalyzer:
+    builder = (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.regex(TOKEN_PATTERN))
+        .filter(tantivy.Filter.lowercase())
+        .filter(tantivy.Filter.custom_stopword([fold(word) for word in STOPWORDS]))
+    )
+    for language in STEMMERS:
+        builder = builder.filter(tantivy.Filter.stemmer(language))
+    return builder.build()
+
+
+def _plain_analyzer() -> tantivy.TextAnalyzer:
+    return (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.regex(TOKEN_PATTERN)).filter(tantivy.Filter.lowercase()).build()
+    )
+
+
+_MAIN = _main_analyzer()
+_PLAIN = _plain_analyzer()
+
+
+def analyze(text: str) -> list[str]:
+    """The terms the main analyser indexes for `text` (and a query for it searches)."""
+    return _MAIN.analyze(fold_yo(text))
+
+
+def plain_words(text: str) -> list[str]:
+    """`text` cut into lower-cased words, stop words kept and nothing stemmed."""
+    return _PLAIN.analyze(fold_yo(text))
+
+
+def title_key(title: str) -> str:
+    """What titles sort by: case and ё ignored."""
+    return fold(title)
+
+
+@functools.cache
+def schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    # Raw terms: looked up exactly (get, replace, ties) and sorted on as a column.
+    builder.add_text_field(ID, fast=True, tokenizer_name="raw", index_option="basic")
+    builder.add_bytes_field(CARD, stored=True)
+    # No positions on the main fields: nothing searches them by phrase.
+    for field in TEXT_FIELDS:
+        builder.add_text_field(field, tokenizer_name=MAIN_ANALYZER, index_option="freq")
+    builder.add_text_field(TITLE_PLAIN, tokenizer_name=PLAIN_ANALYZER, index_option="position")
+    builder.add_json_field(FUZZY, tokenizer_name="raw", index_option="basic")
+    builder.add_text_field(GENRE, fast=True, tokenizer_name="raw", index_option="basic")
+    builder.add_text_field(TITLE_KEY, fast=True, tokenizer_name="raw", index_option="basic")
+    # Unrated movies have no value: fast-field sorts put them last either way, and no range matches them.
+    builder.add_float_field(IMDB_RATING, fast=True)
+    # Numbers in the order of the strings they start: tantivy sorts on a number column cheaply, on a string
+    # column at ~30 µs a hit (each one is looked up in the column's dictionary), too slow for deep pages.
+    # Indexed too, so that the movies sharing one value are found by a term, not by a pass over the column.
+    builder.add_unsigned_field(ID_PREFIX, indexed=True, fast=True)
+    builder.add_unsigned_field(TITLE_PREFIX, indexed=True, fast=True)
+    # Weighs suggestions by rating: tantivy multiplies a score by log2(2 + weight), so 0..1 lifts it by at most
+    # ~1.6x, never past a match in the layout the user typed in (see tantivy_search_index.OTHER_LAYOUT_BOOST).
+    builder.add_float_field(RATING_WEIGHT, fast=True)
+    return builder.build()
+
+
+def register_analyzers(index: tantivy.Index) -> None:
+    index.register_tokenizer(MAIN_ANALYZER, _MAIN)
+    index.register_tokenizer(PLAIN_ANALYZER, _PLAIN)
+
+
+def document(movie: Movie) -> tantivy.Document:
+    doc = tantivy.Document()
+    doc.add_text(ID, movie.id)
+    doc.add_bytes(CARD, card(movie))
+    values = {
+        TITLE: [fold_yo(movie.title)],
+        PEOPLE: [fold_yo(name) for name in (*movie.director, *movie.actors_names, *movie.writers_names)],
+        GENRE_TEXT: [fold_yo(genre) for genre in movie.genre],
+        DESCRIPTION: [fold_yo(movie.description)] if movie.description else [],
+    }
+    for field, texts in values.items():
+        for text in texts:
+            doc.add_text(field, text)
+    doc.add_text(TITLE_PLAIN, values[TITLE][0])
+    doc.add_json(FUZZY, {field: _by_first_letter(_MAIN.analyze("\n".join(texts))) for field, texts in values.items()})
+    for genre in movie.genre:
+        doc.add_text(GENRE, genre)
+    doc.add_text(TITLE_KEY, title_key(movie.title))
+    doc.add_unsigned(ID_PREFIX, prefix_number(movie.id))
+    doc.add_unsigned(TITLE_PREFIX, prefix_number(title_key(movie.title)))
+    if movie.imdb_rating is not None:
+        doc.add_float(IMDB_RATING, movie.imdb_rating)
+        doc.add_float(RATING_WEIGHT, movie.imdb_rating / 10)
+    return doc
+
+
+def prefix_number(text: str) -> int:
+    """The first 8 bytes of `text` as a number: strings in order give numbers in order (equal ones need the rest)."""
+    return int.from_bytes(text.encode()[:8].ljust(8, b"\0"), "big")
+
+
+def _by_first_letter(tokens: Iterable[str]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for token in set(tokens):
+        if len(token) >= MIN_FUZZY_TOKEN:
+            grouped.setdefault(token[0], []).append(token[1:])
+    return grouped
+
+
+def card(movie: Movie) -> bytes:
+    fields: dict[str, Any] = {
+        "id": movie.id,
+        "title": movie.title,
+        "description": movie.description,
+        "imdb_rating": movie.imdb_rating,
+        "genre": movie.genre,
+        "director": movie.director,
+        "actors": [[actor.id, actor.name] for actor in movie.actors],
+        "writers": [[writer.id, writer.name] for writer in movie.writers],
+    }
+    return json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def movie_from_card(card: bytes) -> Movie:
+    fields = json.loads(card)
+    return Movie(
+        id=fields["id"],
+        title=fields["title"],
+        description=fields["description"],
+        imdb_rating=fields["imdb_rating"],
+        genre=tuple(fields["genre"]),
+        director=tuple(fields["director"]),
+        actors=tuple(Actor(actor_id, name) for actor_id, name in fields["actors"]),
+        writers=tuple(Writer(writer_id, name) for writer_id, name in fields["writers"]),
+    )
+
+
+def summary_from_card(card: bytes) -> VideoSummary:
+    fields = json.loads(card)
+    return VideoSummary(fields["id"], fields["title"], fields["imdb_rating"])

@@ -1,0 +1,113 @@
+"""A small catalogue with one movie per search behaviour the contract promises; ids sort in this order."""
+
+from __future__ import annotations
+
+from search_svc.domain.movie import Actor, Movie, Writer
+
+LUCAS = "Джордж Лукас"
+
+MOVIES: tuple[Movie, ...] = (
+    Movie(
+        "m01",
+        "Бегущий по лезвию",
+        "Охотник за репликантами выслеживает беглецов в Лос-Анджелесе 2019 года.",
+        8.1,
+        ("Sci-Fi", "Thriller"),
+        ("Ридли Скотт",),
+        (Actor(1, "Харрисон Форд"), Actor(2, "Рутгер Хауэр")),
+        (Writer("w1", "Хэмптон Фэнчер"), Writer("w2", "Дэвид Пиплз")),
+    ),
+    Movie(
+        "m02",
+        "Blade Runner",
+        "A blade runner must pursue and terminate four replicants.",
+        8.1,
+        ("Sci-Fi", "Thriller"),
+        ("Ridley Scott",),
+        (Actor(1, "Harrison Ford"),),
+        (Writer("w3", "Hampton Fancher"),),
+    ),
+    Movie(
+        "m03",
+        "Терминатор",
+        "Киборг-убийца прибывает из будущего.",
+        8.0,
+        ("Action", "Sci-Fi"),
+        ("Джеймс Кэмерон",),
+        (Actor(3, "Арнольд Шварценеггер"),),
+        (Writer("w4", "Джеймс Кэмерон"),),
+    ),
+    Movie(
+        "m04",
+        "The Terminator",
+        "A cyborg assassin is sent back in time.",
+        8.0,
+        ("Action", "Sci-Fi"),
+        ("James Cameron",),
+        (Actor(4, "Arnold Schwarzenegger"),),
+        (),
+    ),
+    Movie(
+        "m05",
+        "Чёрное зеркало",
+        "Антология о тёмной стороне технологий.",
+        8.8,
+        ("Drama", "Sci-Fi"),
+        ("Чарли Брукер",),
+        (),
+        (Writer("w5", "Чарли Брукер"),),
+    ),
+    Movie(
+        "m06",
+        "Звёздные войны: Новая надежда",
+        "Юный фермер вступает в борьбу с Империей.",
+        8.6,
+        ("Adventure", "Sci-Fi"),
+        (LUCAS,),
+        (Actor(5, "Марк Хэмилл"), Actor(2, "Харрисон Форд")),
+        (Writer("w6", LUCAS),),
+    ),
+    Movie(
+        "m07",
+        "Star Wars",
+        "Luke Skywalker joins forces to save the galaxy.",
+        8.6,
+        ("Adventure", "Sci-Fi"),
+        ("George Lucas",),
+        (Actor(6, "Mark Hamill"),),
+        (Writer("w7", "George Lucas"),),
+    ),
+    Movie(
+        "m08",
+        "Американские граффити",
+        "Последняя летняя ночь перед колледжем.",
+        7.4,
+        ("Comedy", "Drama"),
+        (LUCAS,),
+        (),
+        (),
+    ),
+    Movie("m09", "The The", "", None, ("Documentary",), (), (), ()),
+    Movie("m10", "Это", "Клоун терроризирует детей маленького города.", 7.3, ("Horror",), ("Андрес Мускетти",), (), ()),
+    Movie(
+        "m11", "It", "A clown terrorises the children of a small town.", 7.3, ("Horror",), ("Andy Muschietti",), (), ()
+    ),
+    Movie("m12", "Зеркало", "Воспоминания поэта о детстве и матери.", 8.0, ("Drama",), ("Андрей Тарковский",), (), ()),
+    Movie("m13", "Ёлки", "Новогодние истории в разных городах.", None, ("Comedy",), ("Тимур Бекмамбетов",), (), ()),
+    Movie("m14", "apple Pie", "", 5.5, ("Comedy",), (), (), ()),
+    Movie(
+        "m15",
+        "Running Man",
+        "A wrongly convicted man must survive a deadly game show.",
+        6.7,
+        ("Action",),
+        ("Paul Michael Glaser",),
+        (),
+        (),
+    ),
+    Movie(
+        "m16", "Лезвие", "Охотник на вампиров. Бегущих нет.", 7.1, ("Action", "Horror"), ("Стивен Норрингтон",), (), ()
+    ),
+)
+
+BY_ID = {movie.id: movie for movie in MOVIES}

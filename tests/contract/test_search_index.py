@@ -1,0 +1,261 @@
+"""The SearchIndex and IndexLoader ports, one suite over every adapter: tantivy (embedded) and OpenSearch (devstack).
+
+The cases are the promises of search_svc/ports/search_index.py; the course's own examples are among them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from meshkit.errors import FailedPrecondition
+from search_svc.adapters.opensearch_index_loader import OpenSearchIndexLoader
+from search_svc.adapters.opensearch_search_index import OpenSearchSearchIndex
+from search_svc.adapters.tantivy_index_loader import TantivyIndexLoader
+from search_svc.adapters.tantivy_search_index import TantivySearchIndex
+from search_svc.domain.movie import Movie
+from search_svc.domain.video_query import SortField, SortOrder, SuggestQuery, VideoQuery
+from search_svc.ports.index_loader import IndexLoader
+from search_svc.ports.search_index import SearchIndex
+from tests.contract.catalogue import BY_ID, MOVIES
+
+ADAPTERS = ["tantivy", "opensearch"]
+
+
+def load(loader: IndexLoader, movies: tuple[Movie, ...]) -> None:
+    version = loader.new_version()
+    version.add(movies[: len(movies) // 2])
+    version.add(movies[len(movies) // 2 :])
+    version.publish(expected=len(movies))
+
+
+def tantivy_pair(tmp: Path) -> tuple[IndexLoader, Callable[[], SearchIndex]]:
+    return TantivyIndexLoader(tmp), lambda: TantivySearchIndex(tmp)
+
+
+def opensearch_pair(url: str) -> tuple[IndexLoader, Callable[[], SearchIndex]]:
+    alias = f"contract-{uuid.uuid4().hex[:8]}"
+    return OpenSearchIndexLoader(url, alias=alias), lambda: OpenSearchSearchIndex(url, alias=alias)
+
+
+@pytest.fixture(params=ADAPTERS, scope="module")
+def adapter(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[IndexLoader, Callable[[], SearchIndex]]:
+    if request.param == "tantivy":
+        return tantivy_pair(tmp_path_factory.mktemp("tantivy"))
+    engine = request.getfixturevalue("opensearch")
+    return opensearch_pair(engine.endpoints()["url"])
+
+
+@pytest.fixture(scope="module")
+async def index(adapter: tuple[IndexLoader, Callable[[], SearchIndex]]) -> AsyncIterator[SearchIndex]:
+    loader, reader = adapter
+    load(loader, MOVIES)
+    opened = reader()
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+def query(text: str = "", **overrides: object) -> VideoQuery:
+    fields: dict[str, object] = {"text": text, "limit": 10, "page": 1, "sort": None, "order": SortOrder.ASC}
+    fields.update(overrides)
+    return VideoQuery(**fields)  # type: ignore[arg-type]
+
+
+async def ids(index: SearchIndex, text: str = "", **overrides: object) -> list[str]:
+    page = await index.search(query(text, **overrides))
+    return [item.id for item in page.items]
+
+
+# --- the course's examples and the text behaviours --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "within"),
+    [
+        ("По лезвию бегущий", "m01", 1),  # word order, stop word, inflections
+        ("Тирминатер", "m03", 1),  # two typos
+        ("Xthyjt pthrfkj", "m05", 1),  # typed on the wrong layout, ё in the title
+        ("Лукас войны", "m06", 1),  # director and title words together
+        ("Джордж Лукас", "m06", 2),  # director alone
+        ("черное зеркало", "m05", 1),  # е for ё
+        ("терминатора", "m03", 1),  # Russian inflection
+        ("blade runners", "m02", 1),  # English inflection
+        ("ыефк цфкы", "m07", 1),  # Latin typed on the Russian layout
+        ("елки", "m13", 1),  # ё in the title, е in the query
+        ("Харрисон Форд", "m01", 2),  # actor
+        ("replicant", "m02", 1),  # a word only in descriptions
+        ("terminator", "m04", 1),
+    ],
+)
+async def test_finds_what_the_user_meant(index: SearchIndex, text: str, expected: str, within: int) -> None:
+    found = await ids(index, text)
+    assert expected in found[:within], f"{text!r} → {found}"
+
+
+@pytest.mark.parametrize(("text", "expected"), [("The The", "m09"), ("это", "m10"), ("It", "m11")])
+async def test_stop_word_titles_are_found(index: SearchIndex, text: str, expected: str) -> None:
+    assert (await ids(index, text))[:1] == [expected]
+
+
+async def test_title_matches_rank_above_description_matches(index: SearchIndex) -> None:
+    found = await ids(index, "бегущих")
+    # «Бегущий по лезвию» by its title; «Лезвие» only through its description.
+    assert found[:2] == ["m01", "m16"]
+
+
+async def test_gibberish_finds_nothing(index: SearchIndex) -> None:
+    page = await index.search(query("qzxwvkj ъъъыыы"))
+    assert (page.items, page.total) == ((), 0)
+
+
+# --- listing, sorting, paging ---------------------------------------------------------------------------------------
+
+
+async def test_without_text_lists_by_id(index: SearchIndex) -> None:
+    page = await index.search(query(limit=100))
+    assert [i.id for i in page.items] == sorted(BY_ID)
+    assert page.total == len(MOVIES)
+    down = await index.search(query(limit=100, order=SortOrder.DESC))
+    assert [i.id for i in down.items] == sorted(BY_ID, reverse=True)
+
+
+async def test_items_carry_title_and_rating(index: SearchIndex) -> None:
+    page = await index.search(query(limit=100))
+    for item in page.items:
+        assert (item.title, item.imdb_rating) == (BY_ID[item.id].title, BY_ID[item.id].imdb_rating)
+
+
+async def test_paging(index: SearchIndex) -> None:
+    first = await ids(index, limit=5, page=1)
+    second = await ids(index, limit=5, page=2)
+    assert first + second == sorted(BY_ID)[:10]
+    beyond = await index.search(query(limit=5, page=10))
+    assert (beyond.items, beyond.total) == ((), len(MOVIES))
+
+
+async def test_sort_by_title_ignores_case_and_yo(index: SearchIndex) -> None:
+    titles = [BY_ID[i].title for i in await ids(index, limit=100, sort=SortField.TITLE)]
+    assert titles == sorted(titles, key=lambda t: (t.lower().replace("ё", "е"), t))
+
+
+async def test_sort_by_rating_puts_unrated_last_both_ways(index: SearchIndex) -> None:
+    for order in SortOrder:
+        found = await ids(index, limit=100, sort=SortField.IMDB_RATING, order=order)
+        ratings = [BY_ID[i].imdb_rating for i in found]
+        rated = [r for r in ratings if r is not None]
+        assert ratings == rated + [None] * (len(ratings) - len(rated))
+        assert rated == sorted(rated, reverse=order is SortOrder.DESC)
+        # Ties by id ascending.
+        for a, b in itertools.pairwise(found):
+            if BY_ID[a].imdb_rating == BY_ID[b].imdb_rating:
+                assert a < b
+
+
+async def test_an_explicit_sort_overrides_relevance(index: SearchIndex) -> None:
+    found = await ids(index, "Лукас", sort=SortField.IMDB_RATING, order=SortOrder.DESC)
+    assert found == ["m06", "m08"]
+
+
+# --- filters and facets ---------------------------------------------------------------------------------------------
+
+
+async def test_genre_filter_is_any_of(index: SearchIndex) -> None:
+    found = await ids(index, limit=100, genres=("Horror", "Documentary"))
+    assert found == ["m09", "m10", "m11", "m16"]
+
+
+async def test_rating_range_is_inclusive_and_excludes_unrated(index: SearchIndex) -> None:
+    found = await ids(index, limit=100, min_rating=8.0, max_rating=8.1)
+    assert found == ["m01", "m02", "m03", "m04", "m12"]
+
+
+async def test_facets_ignore_the_genre_filter_but_keep_the_rest(index: SearchIndex) -> None:
+    page = await index.search(query("Лукас", genres=("Comedy",)))
+    assert [i.id for i in page.items] == ["m08"]
+    assert page.total == 1
+    facets = {f.genre: f.count for f in page.genres}
+    assert facets == {"Adventure": 1, "Comedy": 1, "Drama": 1, "Sci-Fi": 1}
+    assert [f.genre for f in page.genres] == sorted(facets, key=lambda g: (-facets[g], g))
+
+
+async def test_facets_over_the_whole_catalogue(index: SearchIndex) -> None:
+    page = await index.search(query(limit=1))
+    facets = {f.genre: f.count for f in page.genres}
+    assert facets["Sci-Fi"] == 7
+    assert facets["Horror"] == 3
+
+
+# --- cards and suggestions ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("movie", MOVIES, ids=lambda m: m.id)
+async def test_get_returns_the_movie_as_loaded(index: SearchIndex, movie: Movie) -> None:
+    assert await index.get(movie.id) == movie
+
+
+async def test_get_unknown_is_none(index: SearchIndex) -> None:
+    assert await index.get("tt-nope") is None
+    assert await index.get("M01") is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [("терм", "m03"), ("Blade Ru", "m02"), ("звездные в", "m06"), ("xthyjt", "m05"), ("бегущий по лез", "m01")],
+)
+async def test_suggest_completes_titles(index: SearchIndex, typed: str, expected: str) -> None:
+    found = [s.id for s in await index.suggest(SuggestQuery(typed, 5))]
+    assert expected == found[0], f"{typed!r} → {found}"
+
+
+async def test_suggest_respects_the_limit(index: SearchIndex) -> None:
+    assert len(await index.suggest(SuggestQuery("т", 2))) <= 2
+
+
+# --- publishing -----------------------------------------------------------------------------------------------------
+
+
+async def test_a_new_version_replaces_the_old_without_a_restart(
+    adapter: tuple[IndexLoader, Callable[[], SearchIndex]], index: SearchIndex
+) -> None:
+    loader, _ = adapter
+    smaller = MOVIES[:3]
+    load(loader, smaller)
+    try:
+        assert loader.serving_count() == 3
+        # The reader opened before the swap now serves the new version.
+        assert (await index.search(query(limit=100))).total == 3
+    finally:
+        load(loader, MOVIES)
+    assert (await index.search(query(limit=100))).total == len(MOVIES)
+
+
+async def test_a_wrong_count_is_refused_and_the_serving_version_kept(
+    adapter: tuple[IndexLoader, Callable[[], SearchIndex]], index: SearchIndex
+) -> None:
+    loader, _ = adapter
+    version = loader.new_version()
+    version.add(MOVIES[:2])
+    with pytest.raises(FailedPrecondition):
+        version.publish(expected=5)
+    version.discard()
+    assert loader.serving_count() == len(MOVIES)
+    assert (await index.search(query(limit=100))).total == len(MOVIES)
+
+
+async def test_a_discarded_version_changes_nothing(
+    adapter: tuple[IndexLoader, Callable[[], SearchIndex]], index: SearchIndex
+) -> None:
+    loader, _ = adapter
+    version = loader.new_version()
+    version.add(MOVIES[:1])
+    version.discard()
+    assert loader.serving_count() == len(MOVIES)
+    assert await index.get("m05") == BY_ID["m05"]

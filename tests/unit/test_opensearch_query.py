@@ -1,0 +1,134 @@
+"""The OpenSearch request bodies, built without an engine: the shapes the port's semantics depend on."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from search_svc.adapters.opensearch_search_index import search_body, suggest_body, text_query, words
+from search_svc.domain.video_query import MAX_RESULT_WINDOW, SortField, SortOrder, SuggestQuery, VideoQuery
+
+
+def query(text: str = "", **overrides: Any) -> VideoQuery:
+    fields: dict[str, Any] = {"text": text, "limit": 10, "page": 1, "sort": None, "order": SortOrder.ASC}
+    fields.update(overrides)
+    return VideoQuery(**fields)
+
+
+def found(tree: object, key: str) -> list[Any]:
+    """Every value stored under `key` anywhere in a request body."""
+    if isinstance(tree, dict):
+        return [v for k, v in tree.items() if k == key] + [x for v in tree.values() for x in found(v, key)]
+    if isinstance(tree, list):
+        return [x for v in tree for x in found(v, key)]
+    return []
+
+
+def as_typed(tree: dict[str, Any] | None) -> dict[str, Any]:
+    """The reading of the query as typed (the other layout's reading, if any, is its alternative)."""
+    assert tree is not None
+    return tree["dis_max"]["queries"][0] if "dis_max" in tree else tree
+
+
+def test_words_are_runs_of_letters_and_digits_with_yo_folded() -> None:
+    assert words("Звёздные войны: эпизод-4 (1977)") == ["Звездные", "войны", "эпизод", "4", "1977"]
+    assert words("!!! — ...") == []
+
+
+def test_every_content_word_is_required_somewhere_and_stop_words_are_not() -> None:
+    required = as_typed(text_query("По лезвию бегущий"))["bool"]["must"]
+    assert [clause["dis_max"]["queries"][0]["match"]["title"]["query"] for clause in required] == ["лезвию", "бегущий"]
+
+
+def test_each_word_may_match_any_field_title_highest_description_lowest() -> None:
+    alternatives = as_typed(text_query("зеркало"))["bool"]["must"][0]["dis_max"]["queries"]
+    per_field = {field: spec["boost"] for q in alternatives for field, spec in q["match"].items()}
+    assert set(per_field) == {"title", "director", "actors_names", "writers_names", "genre.text", "description"}
+    assert max(per_field, key=per_field.__getitem__) == "title"
+    assert min(per_field, key=per_field.__getitem__) == "description"
+
+
+def test_typos_follow_word_length_and_spare_the_first_letter() -> None:
+    tree = text_query("терминатор")
+    assert {json.dumps(m, sort_keys=True) for m in found(tree, "fuzziness")} == {'"AUTO:4,8"'}
+    assert set(found(tree, "prefix_length")) == {1}
+
+
+def test_the_other_layout_reading_is_an_alternative_with_less_weight() -> None:
+    tree = text_query("Xthyjt pthrfkj")
+    assert tree is not None
+    as_typed, other = tree["dis_max"]["queries"]
+    assert "Xthyjt" in json.dumps(as_typed, ensure_ascii=False)
+    assert other["bool"]["boost"] < 1
+    assert "Черное" in json.dumps(other, ensure_ascii=False)  # ё folded, as in the index
+
+
+def test_a_query_of_stop_words_asks_for_titles_of_exactly_those_words() -> None:
+    tree = text_query("The The")
+    assert tree is not None
+    assert tree["dis_max"]["queries"][0] == {
+        "bool": {"must": [{"match_phrase": {"title.exact": "The The"}}, {"term": {"title.words": 2}}]}
+    }
+
+
+def test_text_without_words_lists_like_no_text() -> None:
+    assert text_query("!!!") is None
+    assert search_body(query("!!!"))["sort"] == search_body(query(""))["sort"]
+
+
+@pytest.mark.parametrize(
+    ("sort", "order", "text", "expected"),
+    [
+        (None, SortOrder.ASC, "", [{"id": "asc"}]),
+        (None, SortOrder.DESC, "", [{"id": "desc"}]),
+        (None, SortOrder.ASC, "зеркало", [{"_score": "desc"}, {"id": "asc"}]),
+        (SortField.ID, SortOrder.DESC, "зеркало", [{"id": "desc"}]),
+        (SortField.TITLE, SortOrder.DESC, "", [{"title.sort": "desc"}, {"id": "asc"}]),
+        (
+            SortField.IMDB_RATING,
+            SortOrder.DESC,
+            "зеркало",
+            [{"imdb_rating": {"order": "desc", "missing": "_last"}}, {"id": "asc"}],
+        ),
+    ],
+)
+def test_sort(sort: SortField | None, order: SortOrder, text: str, expected: list[dict[str, Any]]) -> None:
+    assert search_body(query(text, sort=sort, order=order))["sort"] == expected
+
+
+def test_genre_filter_is_a_post_filter_so_facets_ignore_it() -> None:
+    body = search_body(query(genres=("Horror", "Comedy"), min_rating=7.0))
+    assert body["post_filter"] == {"terms": {"genre": ["Horror", "Comedy"]}}
+    assert body["query"]["bool"]["filter"] == [{"range": {"imdb_rating": {"gte": 7.0}}}]
+    assert body["aggs"]["genres"]["terms"]["order"] == [{"_count": "desc"}, {"_key": "asc"}]
+    assert body["track_total_hits"] is True
+
+
+def test_no_filters_no_post_filter() -> None:
+    body = search_body(query())
+    assert "post_filter" not in body
+    assert body["query"]["bool"]["filter"] == []
+
+
+def test_paging_never_reaches_past_the_result_window() -> None:
+    assert (search_body(query(limit=20, page=3))["from"], search_body(query(limit=20, page=3))["size"]) == (40, 20)
+    deep = search_body(query(limit=100, page=200))
+    assert deep["from"] + deep["size"] <= MAX_RESULT_WINDOW
+
+
+def test_suggest_wants_a_prefix_of_the_last_word_and_whole_earlier_words() -> None:
+    body = suggest_body(SuggestQuery("бегущий по лез", 5))
+    typed = body["query"]["dis_max"]["queries"][0]["bool"]
+    fuzzy = {"fuzziness": "AUTO:4,8", "prefix_length": 1}
+    assert typed["must"][0] == {"match": {"title": {"query": "бегущий", **fuzzy}}}
+    assert {"match": {"title.prefix": {"query": "лез", "boost": 2.0}}} in typed["must"][1]["dis_max"]["queries"]
+    # The stop word is welcome, not required.
+    assert {"match": {"title.exact": "по"}} in typed["should"]
+    assert body["size"] == 5
+
+
+def test_suggest_reads_the_other_layout_too() -> None:
+    body = suggest_body(SuggestQuery("xthyjt", 5))
+    assert '"черное"' in json.dumps(body, ensure_ascii=False)
