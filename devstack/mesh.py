@@ -21,6 +21,7 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from devstack import catalogue
 from devstack.engines.base import EngineError, PidFile, stop_pid
 from devstack.engines.registry import ENGINES, production_env
 from devstack.gateway import REPO, GatewaySettings, Upstream, envoy_command, render, validate
@@ -162,14 +163,25 @@ def _production_env() -> dict[str, str]:
     return production_env(engines)
 
 
-async def run(profile: str = "embedded") -> int:
-    started = time.monotonic()
-    try:
-        services, gateway = plan()
-        profile_env = _production_env() if profile == "production" else {}
-    except (MeshError, EngineError) as exc:
-        print(f"devstack: {exc}", file=sys.stderr)
-        return 1
+@dataclass(frozen=True)
+class Prepared:
+    services: list[Service]
+    gateway: GatewaySettings
+    config: Path
+    profile_env: dict[str, str]
+    catalogue: str
+
+
+def prepare(profile: str) -> Prepared:
+    """Everything before the first process starts: ports, engines, the catalogue, a validated gateway config."""
+    services, gateway = plan()
+    profile_env = _production_env() if profile == "production" else {}
+    search_settings = SearchSettings()
+    if profile_env:
+        search_settings = search_settings.model_copy(
+            update={"profile": "production", "opensearch_url": profile_env["SEARCH_OPENSEARCH_URL"]}
+        )
+    served = catalogue.ensure(profile, search_settings, catalogue.source_from_env())
     RUN_DIR.mkdir(parents=True, exist_ok=True)
     config = RUN_DIR / "gateway.yaml"
     by_name = {s.name: s.settings for s in services}
@@ -182,8 +194,23 @@ async def run(profile: str = "embedded") -> int:
     )
     checked = validate(config)
     if checked.returncode != 0:
-        print(f"devstack: the gateway config {config} is invalid:\n{checked.stdout}{checked.stderr}", file=sys.stderr)
+        raise MeshError(f"the gateway config {config} is invalid:\n{checked.stdout}{checked.stderr}")
+    return Prepared(services, gateway, config, profile_env, served)
+
+
+async def run(profile: str = "embedded") -> int:
+    started = time.monotonic()
+    try:
+        prepared = prepare(profile)
+    except (MeshError, EngineError, catalogue.CatalogueError) as exc:
+        print(f"devstack: {exc}", file=sys.stderr)
         return 1
+    services, gateway, config, profile_env = (
+        prepared.services,
+        prepared.gateway,
+        prepared.config,
+        prepared.profile_env,
+    )
 
     PID_FILE.write_text(f"{os.getpid()}\n")
     stop = asyncio.Event()
@@ -210,6 +237,7 @@ async def run(profile: str = "embedded") -> int:
         children.append(envoy)
         await _wait_envoy_ready(envoy, gateway.admin_port, deadline)
         print(_banner(services, gateway, time.monotonic() - started, profile, profile_env), flush=True)
+        print(f"  Catalogue: {prepared.catalogue}", flush=True)
 
         exited = asyncio.ensure_future(
             asyncio.wait(

@@ -110,7 +110,9 @@ def test_validation_errors_carry_field_violations(http: httpx.Client) -> None:
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE", "PROPFIND"])
-@pytest.mark.parametrize("path", ["/client/info", "/api/v1/video/collection", "/api/v1/video/get/tt1"])
+@pytest.mark.parametrize(
+    "path", ["/client/info", "/api/v1/video/collection", "/api/v1/video/get/tt1", "/api/v1/video/suggest"]
+)
 def test_a_known_path_with_another_method_is_405_json(http: httpx.Client, method: str, path: str) -> None:
     reply = http.request(method, path, json={})
     assert_json_error(reply, 405, 12)
@@ -144,9 +146,13 @@ def test_oversized_headers_are_refused_with_json(http: httpx.Client) -> None:
     assert reply.headers["content-type"].startswith("application/json")
 
 
-def test_the_catalogue_answers_unimplemented_until_search_lands(http: httpx.Client) -> None:
-    assert_json_error(http.get("/api/v1/video/collection?limit=10&page=2&sort=title"), 501, 12)
-    assert_json_error(http.get("/api/v1/video/get/tt0112270"), 501, 12)
+def test_a_page_past_the_deepest_served_is_400_not_500(http: httpx.Client) -> None:
+    body = assert_json_error(http.get("/api/v1/video/collection?limit=100&page=101"), 400, 3)
+    assert "page" in str(body["message"])
+
+
+def test_an_unknown_movie_is_404_json(http: httpx.Client) -> None:
+    assert_json_error(http.get("/api/v1/video/get/tt0000000"), 404, 5)
 
 
 # --- browsers and documentation ---------------------------------------------------------------------------------------
@@ -172,7 +178,12 @@ def test_openapi_document_is_served_and_lists_every_operation(http: httpx.Client
     assert reply.status_code == 200
     document = yaml.safe_load(reply.text)
     assert document["openapi"].startswith("3.")
-    assert set(document["paths"]) == {"/api/v1/video/collection", "/api/v1/video/get/{id}", "/client/info"}
+    assert set(document["paths"]) == {
+        "/api/v1/video/collection",
+        "/api/v1/video/get/{id}",
+        "/api/v1/video/suggest",
+        "/client/info",
+    }
 
 
 def test_swagger_ui_is_served(http: httpx.Client) -> None:

@@ -3,7 +3,15 @@ from __future__ import annotations
 import pytest
 
 from meshkit.errors import InvalidArgument
-from search_svc.domain.video_query import DEFAULT_LIMIT, SortField, SortOrder, video_query
+from search_svc.domain.video_query import (
+    DEFAULT_LIMIT,
+    DEFAULT_SUGGESTIONS,
+    SortField,
+    SortOrder,
+    SuggestQuery,
+    suggest_query,
+    video_query,
+)
 
 
 def query(**overrides: object) -> object:
@@ -54,3 +62,41 @@ def test_all_mistakes_are_reported_at_once() -> None:
 @pytest.mark.parametrize("limit", [1, 50, 100])
 def test_limit_bounds_are_inclusive(limit: int) -> None:
     assert video_query(limit=limit, page=None, search="", sort="", sort_order="").limit == limit
+
+
+def test_filters_are_kept_and_genres_deduplicated() -> None:
+    q = video_query(
+        limit=None, page=None, search="", sort="", sort_order="", genres=[" Drama", "Drama", "", "Comedy"],
+        min_rating=7, max_rating=9.5,
+    )  # fmt: skip
+    assert (q.genres, q.min_rating, q.max_rating) == (("Drama", "Comedy"), 7, 9.5)
+
+
+@pytest.mark.parametrize(
+    ("min_rating", "max_rating", "field"),
+    [(-1, None, "min_rating"), (None, 10.5, "max_rating"), (float("nan"), None, "min_rating"), (8, 7, "min_rating")],
+)
+def test_rating_bounds(min_rating: float | None, max_rating: float | None, field: str) -> None:
+    with pytest.raises(InvalidArgument) as caught:
+        query(min_rating=min_rating, max_rating=max_rating)
+    assert [v.field for v in caught.value.violations] == [field]
+
+
+def test_pages_past_the_engines_window_are_refused_clearly() -> None:
+    assert video_query(limit=100, page=100, search="", sort="", sort_order="").offset == 9900
+    with pytest.raises(InvalidArgument) as caught:
+        query(limit=100, page=101)
+    assert caught.value.violations[0].field == "page"
+    assert "10000" in caught.value.violations[0].description
+
+
+def test_too_many_genres() -> None:
+    with pytest.raises(InvalidArgument):
+        query(genres=[f"g{i}" for i in range(21)])
+
+
+def test_suggest_query() -> None:
+    assert suggest_query(query="  бег  по ", limit=None) == SuggestQuery("бег по", DEFAULT_SUGGESTIONS)
+    for bad in ({"query": "", "limit": None}, {"query": "x", "limit": 0}, {"query": "x" * 300, "limit": 5}):
+        with pytest.raises(InvalidArgument):
+            suggest_query(**bad)

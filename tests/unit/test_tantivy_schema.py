@@ -1,0 +1,57 @@
+"""The tantivy index's analysers and stored forms: pure functions, no index on disk."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from search_svc.adapters import tantivy_schema
+from search_svc.domain.movie import Actor, Movie, VideoSummary, Writer
+from tests.contract.catalogue import MOVIES
+
+
+@pytest.mark.parametrize(
+    ("text", "terms"),
+    [
+        ("Звёздные войны: Новая надежда", ["звездн", "войн", "нов", "надежд"]),
+        ("По лезвию бегущий", ["лезв", "бегущ"]),  # "по" is a stop word
+        ("Blade Runners", ["blade", "runner"]),
+        ("Лос-Анджелесе 2019", ["лос", "анджелес", "2019"]),
+        ("The The", []),
+    ],
+)
+def test_analyze_cuts_folds_drops_stop_words_and_stems(text: str, terms: list[str]) -> None:
+    assert tantivy_schema.analyze(text) == terms
+
+
+def test_analyze_folds_yo() -> None:
+    assert tantivy_schema.analyze("Ёлки, чёрное") == tantivy_schema.analyze("елки, черное")
+
+
+def test_plain_words_keep_stop_words_unstemmed() -> None:
+    assert tantivy_schema.plain_words("The The, это Ёлки") == ["the", "the", "это", "елки"]
+
+
+def test_prefix_numbers_keep_the_order_of_strings() -> None:
+    texts = sorted(["", "a", "ab", "ab\x01", "abcdefgh", "abcdefghz", "tt0000001", "tt0000002", "ёлки", "яблоко", "я"])
+    numbers = [tantivy_schema.prefix_number(text) for text in texts]
+    assert all(a <= b for a, b in itertools.pairwise(numbers))
+
+
+@pytest.mark.parametrize(
+    "movie",
+    [
+        *MOVIES,
+        Movie("x1", "Без всего"),
+        Movie("x2", "Круглый", "", 8.0, (), (), (Actor(0, ""),), (Writer("", "W"),)),
+    ],
+    ids=lambda m: m.id,
+)
+def test_a_card_gives_back_the_movie_exactly(movie: Movie) -> None:
+    card = tantivy_schema.card(movie)
+    loaded = tantivy_schema.movie_from_card(card)
+    assert loaded == movie
+    assert type(loaded.imdb_rating) is type(movie.imdb_rating)
+    assert [type(a.id) for a in loaded.actors] == [int] * len(movie.actors)
+    assert tantivy_schema.summary_from_card(card) == VideoSummary(movie.id, movie.title, movie.imdb_rating)
