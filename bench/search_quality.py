@@ -1,0 +1,215 @@
+"""Relevance of both search engines on judged queries: nDCG@10, MRR and zero-result rate, side by side.
+
+    python -m bench.search_quality [--write docs/search-quality.md]
+
+Loads each judged catalogue (bench/judgments/*.yaml names it: the legacy export, the demo catalogue)
+through the ETL's reader into tantivy (a temporary directory) and OpenSearch (the devstack's, started
+if needed, a temporary alias), runs every judged query through the SearchIndex port exactly as the
+service does, and scores the first ten results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import sys
+import tempfile
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import yaml
+from opensearchpy import OpenSearch as OpenSearchClient
+
+from bench.health_latency import write
+from devstack.engines.opensearch import OpenSearch
+from etl.demo import write_demo
+from etl.legacy import read_movies
+from search_svc.adapters.opensearch_index_loader import OpenSearchIndexLoader
+from search_svc.adapters.opensearch_search_index import OpenSearchSearchIndex
+from search_svc.adapters.tantivy_index_loader import TantivyIndexLoader
+from search_svc.adapters.tantivy_search_index import TantivySearchIndex
+from search_svc.domain.video_query import SortOrder, VideoQuery
+from search_svc.ports.index_loader import IndexLoader
+from search_svc.ports.search_index import SearchIndex
+
+REPO = Path(__file__).resolve().parent.parent
+JUDGMENTS = Path(__file__).resolve().parent / "judgments"
+LEGACY = REPO.parent / "shared" / "data" / "movies-legacy.sqlite"
+MARK = ("<!-- search-quality:begin -->", "<!-- search-quality:end -->")
+K = 10
+
+
+@dataclass(frozen=True)
+class Judged:
+    catalogue: str
+    query: str
+    kind: str
+    relevant: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Scored:
+    judged: Judged
+    engine: str
+    ndcg: float
+    reciprocal_rank: float
+    found: int
+
+
+def judgments() -> list[Judged]:
+    out = []
+    for path in sorted(JUDGMENTS.glob("*.yaml")):
+        data = yaml.safe_load(path.read_text())
+        for q in data["queries"]:
+            grades = {str(k): int(v) for k, v in q["relevant"].items()}
+            out.append(Judged(data["catalogue"], q["query"], q["kind"], grades))
+    return out
+
+
+def ndcg(ranked: list[str], relevant: dict[str, int]) -> float:
+    def dcg(grades: Iterable[int]) -> float:
+        return sum(float(2**g - 1) / math.log2(i + 2) for i, g in enumerate(grades))
+
+    ideal = dcg(sorted(relevant.values(), reverse=True)[:K])
+    return float(dcg(relevant.get(doc, 0) for doc in ranked[:K]) / ideal) if ideal else 0.0
+
+
+def reciprocal_rank(ranked: list[str], relevant: dict[str, int]) -> float:
+    """1/rank of the first result graded 2 or more (clearly relevant), within the first ten."""
+    for i, doc in enumerate(ranked[:K]):
+        if relevant.get(doc, 0) >= 2:
+            return 1 / (i + 1)
+    return 0.0
+
+
+def load(loader: IndexLoader, source: Path) -> int:
+    version = loader.new_version()
+    batch, count = [], 0
+    for movie in read_movies(source):
+        batch.append(movie)
+        if len(batch) == 1000:
+            version.add(batch)
+            count += len(batch)
+            batch = []
+    version.add(batch)
+    count += len(batch)
+    version.publish(expected=count)
+    return count
+
+
+async def score(index: SearchIndex, engine: str, queries: list[Judged]) -> list[Scored]:
+    out = []
+    for judged in queries:
+        page = await index.search(VideoQuery(judged.query, K, 1, None, SortOrder.ASC))
+        ranked = [item.id for item in page.items]
+        out.append(
+            Scored(judged, engine, ndcg(ranked, judged.relevant), reciprocal_rank(ranked, judged.relevant), page.total)
+        )
+    return out
+
+
+async def evaluate(sources: dict[str, Path], opensearch_url: str, tmp: Path) -> list[Scored]:
+    all_queries = judgments()
+    results: list[Scored] = []
+    for catalogue, source in sources.items():
+        queries = [q for q in all_queries if q.catalogue == catalogue]
+        tantivy_dir = tmp / f"tantivy-{catalogue}"
+        load(TantivyIndexLoader(tantivy_dir), source)
+        alias = f"quality-{catalogue}-{uuid.uuid4().hex[:6]}"
+        os_loader = OpenSearchIndexLoader(opensearch_url, alias=alias)
+        load(os_loader, source)
+        for engine, index in (
+            ("tantivy", TantivySearchIndex(tantivy_dir)),
+            ("opensearch", OpenSearchSearchIndex(opensearch_url, alias=alias)),
+        ):
+            try:
+                results += await score(index, engine, queries)
+            finally:
+                await index.close()
+        os_loader.close()
+        _drop(opensearch_url, alias)
+    return results
+
+
+def _drop(url: str, alias: str) -> None:
+    """The benchmark's own indices go when it is done; the serving `movies` alias is never touched."""
+    client = OpenSearchClient(url)
+    try:
+        client.indices.delete(index=f"{alias}-*", allow_no_indices=True)
+    finally:
+        client.close()
+
+
+def report(results: list[Scored]) -> str:
+    engines = ["tantivy", "opensearch"]
+    groups: dict[tuple[str, str], list[Scored]] = defaultdict(list)
+    for r in results:
+        groups[(r.engine, "all")].append(r)
+        groups[(r.engine, f"catalogue: {r.judged.catalogue}")].append(r)
+        groups[(r.engine, f"kind: {r.judged.kind}")].append(r)
+    rows = sorted({key for _, key in groups}, key=lambda k: (k != "all", k))
+    n = len({(r.judged.catalogue, r.judged.query) for r in results})
+    lines = [
+        MARK[0],
+        f"`python -m bench.search_quality` — {datetime.now(UTC):%Y-%m-%d}. {n} judged queries "
+        "(bench/judgments/*.yaml, graded 0–3 from the data), each run through the SearchIndex port as the service runs "
+        "it. nDCG@10 with gains 2^grade−1; MRR over the first result graded ≥ 2 within ten; zero-result rate = share "
+        "of queries answered with nothing.",
+        "",
+        "| queries | n | " + " | ".join(f"{e} nDCG@10 | {e} MRR | {e} zero" for e in engines) + " |",
+        "|---|---|" + "---|---|---|" * len(engines),
+    ]
+    for key in rows:
+        cells = []
+        for engine in engines:
+            group = groups[(engine, key)]
+            cells += [
+                f"{sum(r.ndcg for r in group) / len(group):.3f}",
+                f"{sum(r.reciprocal_rank for r in group) / len(group):.3f}",
+                f"{sum(r.found == 0 for r in group) / len(group):.1%}",
+            ]
+        lines.append(f"| {key} | {len(groups[(engines[0], key)])} | " + " | ".join(cells) + " |")
+    worst = sorted((r for r in results), key=lambda r: r.ndcg)[:10]
+    lines += ["", "Weakest queries (nDCG@10):", "", "| engine | catalogue | query | nDCG@10 | found |"]
+    lines.append("|---|---|---|---|---|")
+    lines += [f"| {r.engine} | {r.judged.catalogue} | {r.judged.query} | {r.ndcg:.3f} | {r.found} |" for r in worst]
+    lines.append(MARK[1])
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.search_quality", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--write", type=Path, help="update this Markdown file's section (e.g. docs/search-quality.md)")
+    args = parser.parse_args()
+    if not LEGACY.is_file():
+        print(f"the legacy export is missing at {LEGACY}", file=sys.stderr)
+        return 1
+    engine = OpenSearch()
+    started_here = not engine.status().healthy
+    if started_here:
+        engine.install()
+        engine.start()
+    try:
+        with tempfile.TemporaryDirectory(prefix="cinemesh-quality-") as tmp:
+            demo = Path(tmp) / "demo.sqlite"
+            write_demo(demo)
+            results = asyncio.run(evaluate({"legacy": LEGACY, "demo": demo}, engine.endpoints()["url"], Path(tmp)))
+    finally:
+        if started_here:
+            engine.stop()
+    section = report(results)
+    print(section)
+    if args.write:
+        if not args.write.exists():
+            args.write.write_text("# Search quality\n\nWritten by the command below; do not edit by hand.\n")
+        write(section, args.write, MARK)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
