@@ -76,7 +76,8 @@ def main() -> int:
             "",
             "| case | seconds |",
             "|---|---|",
-            f"| cold: fresh clone, empty uv, Go and tool caches (downloads, builds protoc-gen-openapi, generates and loads the demo catalogue) | {cold:.1f} |",
+            "| cold: fresh clone, empty uv, Go and tool caches (downloads, builds protoc-gen-openapi, "
+            f"generates and loads the demo catalogue) | {cold:.1f} |",
             f"| fresh clone, warm caches (new virtualenv and generated code) | {fresh:.1f} |",
             f"| warm: run again in the same clone | {warm:.1f} |",
             MARK[1],
