@@ -13,7 +13,6 @@ import argparse
 import os
 import platform
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -24,21 +23,12 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from bench.report import percentile, publish
+from devstack.mesh import free_port
+
 REPO = Path(__file__).resolve().parent.parent
 SERVICES = {"search": "search_svc", "ugc": "ugc_svc", "sink": "sink_svc"}
-MARK_BEGIN = "<!-- health-latency:begin -->"
-MARK_END = "<!-- health-latency:end -->"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+MARK = ("<!-- health-latency:begin -->", "<!-- health-latency:end -->")
 
 
 def measure(calls: int) -> dict[str, list[float]]:
@@ -47,7 +37,7 @@ def measure(calls: int) -> dict[str, list[float]]:
     channels: list[grpc.Channel] = []
     try:
         for name, module in SERVICES.items():
-            port = _free_port()
+            port = free_port()
             env = os.environ | {
                 f"{name.upper()}_GRPC_PORT": str(port),
                 f"{name.upper()}_METRICS_PORT": "0",
@@ -81,7 +71,7 @@ def measure(calls: int) -> dict[str, list[float]]:
 
 def report(samples: dict[str, list[float]], calls: int) -> str:
     lines = [
-        MARK_BEGIN,
+        MARK[0],
         "## gRPC health-check latency",
         "",
         f"`python -m bench.health_latency --calls {calls}` — {datetime.now(UTC):%Y-%m-%d}, "
@@ -94,23 +84,11 @@ def report(samples: dict[str, list[float]], calls: int) -> str:
     ]
     for name, values in samples.items():
         lines.append(
-            f"| {name} | {len(values)} | {statistics.median(values):.3f} | {_percentile(values, 0.9):.3f} | "
-            f"{_percentile(values, 0.99):.3f} | {max(values):.3f} |"
+            f"| {name} | {len(values)} | {statistics.median(values):.3f} | {percentile(values, 0.9):.3f} | "
+            f"{percentile(values, 0.99):.3f} | {max(values):.3f} |"
         )
-    lines.append(MARK_END)
+    lines.append(MARK[1])
     return "\n".join(lines)
-
-
-def write(section: str, path: Path, marks: tuple[str, str] = (MARK_BEGIN, MARK_END)) -> None:
-    """Replace the section between `marks` in `path` (or append it), leaving other sections alone."""
-    begin, end = marks
-    text = path.read_text() if path.exists() else "# Benchmarks\n\nEach section is written by the command it names.\n"
-    if begin in text:
-        before, rest = text.split(begin, 1)
-        text = before + section + rest.split(end, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    path.write_text(text)
 
 
 def main() -> int:
@@ -118,10 +96,7 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=3000, help="Check calls per service (default 3000)")
     parser.add_argument("--write", type=Path, help="update this Markdown file's section (e.g. docs/benchmarks.md)")
     args = parser.parse_args()
-    section = report(measure(args.calls), args.calls)
-    print(section)
-    if args.write:
-        write(section, args.write)
+    publish(report(measure(args.calls), args.calls), args.write, MARK)
     return 0
 
 

@@ -21,7 +21,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.health_latency import write
+from bench.report import publish
 
 REPO = Path(__file__).resolve().parent.parent
 MARK = ("<!-- run-start:begin -->", "<!-- run-start:end -->")
@@ -83,9 +83,7 @@ def main() -> int:
             MARK[1],
         ]
     )
-    print(section)
-    if args.write:
-        write(section, args.write, MARK)
+    publish(section, args.write, MARK)
     return 0
 
 

@@ -17,7 +17,6 @@ import argparse
 import asyncio
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,7 +27,8 @@ from pathlib import Path
 
 import httpx
 
-from bench.health_latency import write
+from bench.report import percentile, publish
+from devstack.mesh import free_port
 from search_svc.adapters.tantivy_search_index import TantivySearchIndex
 from search_svc.domain.video_query import SortField, SortOrder, VideoQuery
 
@@ -63,17 +63,6 @@ def as_query(params: dict[str, str]) -> VideoQuery:
         genres=(params["genre"],) if "genre" in params else (),
         min_rating=float(params["min_rating"]) if "min_rating" in params else None,
     )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 async def raw_engine(tantivy_dir: Path, rounds: int) -> list[float]:
@@ -134,13 +123,13 @@ async def open_loop(base_url: str, rps: int, seconds: float) -> tuple[list[float
 
 
 def start_mesh(tmp: Path, catalogue: Path) -> tuple[subprocess.Popen[bytes], str, Path]:
-    http_port = _free_port()
+    http_port = free_port()
     tantivy_dir = tmp / "tantivy"
     env = os.environ | {
         "CATALOGUE": str(catalogue),
         "SEARCH_TANTIVY_DIR": str(tantivy_dir),
         "GATEWAY_HTTP_PORT": str(http_port),
-        "GATEWAY_ADMIN_PORT": str(_free_port()),
+        "GATEWAY_ADMIN_PORT": str(free_port()),
         "SEARCH_LOG_LEVEL": "WARNING",
     }
     for name in ("SEARCH", "UGC", "SINK"):
@@ -161,8 +150,8 @@ def start_mesh(tmp: Path, catalogue: Path) -> tuple[subprocess.Popen[bytes], str
 
 def row(name: str, samples: list[float]) -> str:
     return (
-        f"| {name} | {len(samples)} | {statistics.median(samples):.2f} | {_percentile(samples, 0.9):.2f} | "
-        f"{_percentile(samples, 0.99):.2f} | {max(samples):.2f} |"
+        f"| {name} | {len(samples)} | {statistics.median(samples):.2f} | {percentile(samples, 0.9):.2f} | "
+        f"{percentile(samples, 0.99):.2f} | {max(samples):.2f} |"
     )
 
 
@@ -204,9 +193,7 @@ def main() -> int:
             MARK[1],
         ]
     )
-    print(section)
-    if args.write:
-        write(section, args.write, MARK)
+    publish(section, args.write, MARK)
     return 0
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 import yaml
 from opensearchpy import OpenSearch as OpenSearchClient
 
-from bench.health_latency import write
+from bench.report import publish
 from devstack.engines.opensearch import OpenSearch
 from etl.demo import write_demo
 from etl.legacy import read_movies
@@ -202,12 +202,7 @@ def main() -> int:
     finally:
         if started_here:
             engine.stop()
-    section = report(results)
-    print(section)
-    if args.write:
-        if not args.write.exists():
-            args.write.write_text("# Search quality\n\nWritten by the command below; do not edit by hand.\n")
-        write(section, args.write, MARK)
+    publish(report(results), args.write, MARK, new_file="# Search quality\n\nWritten by the command below.\n")
     return 0
 
 

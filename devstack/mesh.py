@@ -50,7 +50,8 @@ class Service:
     settings: ServiceSettings
 
 
-def _free_port(host: str) -> int:
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port free right now on `host` (the OS picks it; a race with another process is possible but rare)."""
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
@@ -71,7 +72,7 @@ def _resolve_ports(settings: ServiceSettings, prefix: str) -> ServiceSettings:
         port = getattr(settings, field)
         host = settings.host if field == "grpc_port" else settings.metrics_host
         if port == 0:
-            updates[field] = _free_port(host)
+            updates[field] = free_port(host)
         else:
             _check_free(host, port, f"{prefix}{field.upper()}")
     return settings.model_copy(update=updates)
@@ -89,7 +90,7 @@ def plan() -> tuple[list[Service], GatewaySettings]:
         host = gateway.listen_host if field == "http_port" else "127.0.0.1"
         port = getattr(gateway, field)
         if port == 0:
-            updates[field] = _free_port(host)
+            updates[field] = free_port(host)
         else:
             _check_free(host, port, f"GATEWAY_{field.upper()}")
     return services, gateway.model_copy(update=updates)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from devstack.mesh import free_port
 from meshkit.errors import Unavailable
 from search_svc.adapters.opensearch_search_index import OpenSearchSearchIndex
 from search_svc.adapters.tantivy_search_index import TantivySearchIndex
@@ -15,12 +16,6 @@ from search_svc.domain.video_query import SortOrder, SuggestQuery, VideoQuery
 from search_svc.ports.search_index import SearchIndex
 
 LISTING = VideoQuery("", 10, 1, None, SortOrder.ASC)
-
-
-def unused_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def silent_server() -> socket.socket:
@@ -40,7 +35,7 @@ async def assert_unavailable_within(index: SearchIndex, seconds: float) -> None:
 
 
 async def test_opensearch_down_is_unavailable() -> None:
-    index = OpenSearchSearchIndex(f"http://127.0.0.1:{unused_port()}", timeout=1.0)
+    index = OpenSearchSearchIndex(f"http://127.0.0.1:{free_port()}", timeout=1.0)
     try:
         await assert_unavailable_within(index, 2.0)
     finally:

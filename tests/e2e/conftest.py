@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from devstack.mesh import free_port
+
 REPO = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 180
 # The real, dirty legacy export: CI has it beside the clone; the project never needs it to run.
@@ -25,12 +27,6 @@ def legacy_export() -> Path:
     if not LEGACY_EXPORT.is_file():
         pytest.fail(f"the legacy export is missing at {LEGACY_EXPORT}; the end-to-end tier serves it")
     return LEGACY_EXPORT
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def port_is_open(port: int) -> bool:

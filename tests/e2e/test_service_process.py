@@ -14,7 +14,8 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from tests.e2e.conftest import REPO, free_port
+from devstack.mesh import free_port
+from tests.e2e.conftest import REPO
 
 MODULES = {"search": "search_svc", "ugc": "ugc_svc", "sink": "sink_svc"}
 

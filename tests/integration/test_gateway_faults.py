@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -14,14 +13,9 @@ import httpx
 from cinemesh.search.v1 import search_pb2, search_pb2_grpc
 
 from devstack.gateway import GatewaySettings, Upstream, envoy_command, render
+from devstack.mesh import free_port
 from meshkit.server import GrpcService, running_server
 from meshkit.settings import ServiceSettings
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextlib.contextmanager
