@@ -1,43 +1,58 @@
 """Search latency through the gateway at a fixed request rate, beside the raw engine's, in one run.
 
-    python -m bench.search_latency [--rps 200] [--seconds 20] [--catalogue PATH] [--write docs/benchmarks.md]
+    python -m bench.search_latency [--engine tantivy|opensearch] [--synthetic N | --catalogue PATH]
+                                   [--rps 200] [--seconds 20] [--reuse] [--write docs/benchmarks.md]
 
-Loads the catalogue (the legacy export by default) with the ETL into a fresh tantivy index, starts the
-mesh on free ports exactly as `make run` does, then:
-1. raw engine: the same queries straight through the SearchIndex adapter, in this process, one at a time;
-2. through Envoy, one at a time (REST → Envoy → gRPC → service → engine → back);
-3. through Envoy, open loop at --rps: requests are sent on a fixed schedule whatever the replies do, so a
+Loads the catalogue (the legacy export by default, or N generated movies) with the ETL into the engine, starts
+the mesh on free ports as `make run` does (for OpenSearch, the search service in the production profile against
+the devstack's OpenSearch, started if needed), then, with the same requests cycled:
+1. raw engine: the SearchIndex adapter in this process, one request at a time (before and after the load runs,
+   pooled, so drift on a noisy machine shows in both);
+2. OpenSearch only: its `_search` over HTTP with the adapter's own request bodies, open loop at --rps;
+3. REST through Envoy, one request at a time (REST → Envoy → gRPC → service → engine → back);
+4. REST through Envoy, open loop at --rps: requests leave on a fixed schedule whatever the replies do, so a
    slow reply cannot hide the queueing it causes.
-The load generator shares the 2 cores with Envoy and the service: the figures include its own cost.
+HTTP load comes from vegeta (bench/vegeta.py), a native generator; it still shares the cores with the mesh.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
+import re
 import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 
+from bench import vegeta
 from bench.report import percentile, publish
 from devstack.mesh import free_port
+from search_svc.adapters.opensearch_index_loader import OpenSearchIndexLoader
+from search_svc.adapters.opensearch_search_index import OpenSearchSearchIndex, search_body
 from search_svc.adapters.tantivy_search_index import TantivySearchIndex
-from search_svc.domain.video_query import SortField, SortOrder, VideoQuery
+from search_svc.domain.video_query import VideoQuery, video_query
+from search_svc.ports.search_index import SearchIndex
 
 REPO = Path(__file__).resolve().parent.parent
 LEGACY = REPO.parent / "shared" / "data" / "movies-legacy.sqlite"
-MARK = ("<!-- search-latency:begin -->", "<!-- search-latency:end -->")
+WORK = REPO / "build" / "bench"
+COLLECTION = "/api/v1/video/collection"
 
-# (REST parameters, the same request as a VideoQuery): searches of every kind, listings, a filter.
-QUERIES: list[dict[str, str]] = [
+# Searches of every kind (phrase, person, typo, wrong layout, cross-field, reordered), listings, a filter.
+LEGACY_REQUESTS: list[dict[str, str]] = [
     {"search": "star wars"},
     {"search": "empire strikes back"},
     {"search": "a star is born"},
@@ -51,86 +66,166 @@ QUERIES: list[dict[str, str]] = [
     {"limit": "50", "page": "5", "sort": "title"},
     {"genre": "Documentary", "min_rating": "7"},
 ]
+# The same kinds over the generator's vocabulary (etl/synthetic.py): common words, so large result sets.
+SYNTHETIC_REQUESTS: list[dict[str, str]] = [
+    {"search": "silent river"},
+    {"search": "тайна океана"},
+    {"search": "последняя звезда"},
+    {"search": "james smith"},
+    {"search": "silnet rievr"},
+    {"search": "nfqyf jrtfyf"},
+    {"search": "смирнов граница"},
+    {"search": "river silent"},
+    {"search": "empire", "sort": "imdb_rating", "sort_order": "desc"},
+    {"limit": "50"},
+    {"limit": "50", "page": "5", "sort": "title"},
+    {"genre": "Documentary", "min_rating": "7"},
+]
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    source: Path
+    name: str  # names the index, the alias and the report's section
+    requests: list[dict[str, str]]
+    p99_target: dict[str, float]  # by engine, milliseconds
 
 
 def as_query(params: dict[str, str]) -> VideoQuery:
-    return VideoQuery(
-        text=params.get("search", ""),
-        limit=int(params.get("limit", "50")),
-        page=int(params.get("page", "1")),
-        sort=SortField(params["sort"]) if "sort" in params else None,
-        order=SortOrder(params.get("sort_order", "asc")),
-        genres=(params["genre"],) if "genre" in params else (),
+    """The request as the service builds it from the REST parameters, so both paths ask the same thing."""
+    return video_query(
+        limit=int(params["limit"]) if "limit" in params else None,
+        page=int(params["page"]) if "page" in params else None,
+        search=params.get("search", ""),
+        sort=params.get("sort", ""),
+        sort_order=params.get("sort_order", ""),
+        genres=[params["genre"]] if "genre" in params else [],
         min_rating=float(params["min_rating"]) if "min_rating" in params else None,
+        max_rating=None,
     )
 
 
-async def raw_engine(tantivy_dir: Path, rounds: int) -> list[float]:
-    index = TantivySearchIndex(tantivy_dir)
+def catalogue_of(args: argparse.Namespace) -> Catalogue:
+    if args.synthetic:
+        source = WORK / f"synthetic-{args.synthetic}.sqlite"
+        if not source.exists():
+            WORK.mkdir(parents=True, exist_ok=True)
+            etl("synthetic", str(source), "--movies", str(args.synthetic))
+        return Catalogue(source, f"synthetic-{args.synthetic}", SYNTHETIC_REQUESTS, {"tantivy": 50, "opensearch": 100})
+    source = args.catalogue.resolve()
+    name = re.sub(r"[^a-z0-9-]+", "-", source.stem.lower()).strip("-")
+    return Catalogue(source, name, LEGACY_REQUESTS, {"tantivy": 20, "opensearch": 20})
+
+
+def etl(*args: str) -> None:
+    subprocess.run([sys.executable, "-m", "etl", *args], cwd=REPO, check=True)
+
+
+@dataclass(frozen=True)
+class Engine:
+    """Where the catalogue is served from, and how the search service is told so."""
+
+    name: str
+    service_env: dict[str, str]
+    open_index: Callable[[], SearchIndex]
+    raw_http: Callable[[VideoQuery], vegeta.Target] | None  # the engine's own HTTP API, if it has one
+
+
+@contextmanager
+def tantivy_engine(catalogue: Catalogue, reuse: bool) -> Iterator[Engine]:
+    directory = WORK / f"tantivy-{catalogue.name}"
+    if not (reuse and (directory / "CURRENT").exists()):
+        etl("load", str(catalogue.source), "--engine", "tantivy", "--tantivy-dir", str(directory))
+    yield Engine("tantivy", {"SEARCH_TANTIVY_DIR": str(directory)}, lambda: TantivySearchIndex(directory), None)
+
+
+@contextmanager
+def opensearch_engine(catalogue: Catalogue, reuse: bool) -> Iterator[Engine]:
+    from devstack.engines.opensearch import OpenSearch  # noqa: PLC0415  (tantivy runs need no devstack)
+
+    server = OpenSearch()
+    started = not server.status().healthy
+    if started:
+        server.install()
+        server.start()
+    try:
+        url = server.endpoints()["url"]
+        alias = f"bench-{catalogue.name}"
+        if not (reuse and OpenSearchIndexLoader(url, alias=alias).serving_count() is not None):
+            etl("load", str(catalogue.source), "--engine", "opensearch", "--opensearch-url", url, "--alias", alias)
+
+        def raw_http(query: VideoQuery) -> vegeta.Target:
+            body = json.dumps(search_body(query)).encode()
+            return vegeta.Target(f"{url}/{alias}/_search", "POST", body, (("Content-Type", "application/json"),))
+
+        yield Engine(
+            "opensearch",
+            {"SEARCH_PROFILE": "production", "SEARCH_OPENSEARCH_URL": url, "SEARCH_OPENSEARCH_ALIAS": alias},
+            lambda: OpenSearchSearchIndex(url, alias),
+            raw_http,
+        )
+    finally:
+        if started:
+            server.stop()
+
+
+async def raw_engine(open_index: Callable[[], SearchIndex], queries: list[VideoQuery], rounds: int) -> list[float]:
+    index = open_index()
     samples = []
     try:
-        for params in QUERIES:  # warm-up
-            await index.search(as_query(params))
+        for query in queries:  # warm-up
+            await index.search(query)
         for _ in range(rounds):
-            for params in QUERIES:
+            for query in queries:
                 started = time.perf_counter()
-                await index.search(as_query(params))
+                await index.search(query)
                 samples.append((time.perf_counter() - started) * 1000)
     finally:
         await index.close()
     return samples
 
 
-async def sequential(base_url: str, rounds: int) -> list[float]:
+async def raw_card(open_index: Callable[[], SearchIndex], movie_id: str, rounds: int) -> list[float]:
+    index = open_index()
     samples = []
-    async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
-        for params in QUERIES:
-            (await client.get("/api/v1/video/collection", params=params)).raise_for_status()
-        for _ in range(rounds):
-            for params in QUERIES:
-                started = time.perf_counter()
-                (await client.get("/api/v1/video/collection", params=params)).raise_for_status()
+    try:
+        for round_ in range(rounds + 10):
+            started = time.perf_counter()
+            await index.get(movie_id)
+            if round_ >= 10:  # the first ones warm up
                 samples.append((time.perf_counter() - started) * 1000)
+    finally:
+        await index.close()
     return samples
 
 
-async def open_loop(base_url: str, rps: int, seconds: float) -> tuple[list[float], int]:
-    samples: list[float] = []
-    failures = 0
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-    async with httpx.AsyncClient(base_url=base_url, timeout=10, limits=limits) as client:
-
-        async def one(params: dict[str, str]) -> None:
-            nonlocal failures
-            started = time.perf_counter()
-            try:
-                reply = await client.get("/api/v1/video/collection", params=params)
-                if reply.status_code != 200:
-                    failures += 1
-            except httpx.HTTPError:
-                failures += 1
-            samples.append((time.perf_counter() - started) * 1000)
-
-        tasks = []
-        begin = time.perf_counter()
-        for i in range(int(rps * seconds)):
-            delay = begin + i / rps - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(QUERIES[i % len(QUERIES)])))
-        await asyncio.gather(*tasks)
-    return samples, failures
+async def first_id(open_index: Callable[[], SearchIndex]) -> str:
+    index = open_index()
+    try:
+        return (await index.search(as_query({"limit": "1", "sort": "id"}))).items[0].id
+    finally:
+        await index.close()
 
 
-def start_mesh(tmp: Path, catalogue: Path) -> tuple[subprocess.Popen[bytes], str, Path]:
+async def total_of(open_index: Callable[[], SearchIndex]) -> int:
+    index = open_index()
+    try:
+        return (await index.search(as_query({"limit": "1"}))).total
+    finally:
+        await index.close()
+
+
+@contextmanager
+def running_mesh(tmp: Path, service_env: dict[str, str]) -> Iterator[str]:
+    """`python -m devstack run` on free ports; yields the gateway's base URL."""
     http_port = free_port()
-    tantivy_dir = tmp / "tantivy"
-    env = os.environ | {
-        "CATALOGUE": str(catalogue),
-        "SEARCH_TANTIVY_DIR": str(tantivy_dir),
+    env = {k: v for k, v in os.environ.items() if k != "CATALOGUE"} | {
+        # Read by the launcher only when the service's own index is empty (OpenSearch runs): a throwaway.
+        "SEARCH_TANTIVY_DIR": str(tmp / "tantivy"),
         "GATEWAY_HTTP_PORT": str(http_port),
         "GATEWAY_ADMIN_PORT": str(free_port()),
         "SEARCH_LOG_LEVEL": "WARNING",
+        **service_env,
     }
     for name in ("SEARCH", "UGC", "SINK"):
         env[f"{name}_GRPC_PORT"] = "0"
@@ -140,60 +235,112 @@ def start_mesh(tmp: Path, catalogue: Path) -> tuple[subprocess.Popen[bytes], str
         process = subprocess.Popen(
             [sys.executable, "-m", "devstack", "run"], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT
         )
-    deadline = time.monotonic() + 180
-    while "cinemesh is up" not in log.read_text(errors="replace"):
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"the mesh did not start:\n{log.read_text()[-3000:]}")
-        time.sleep(0.1)
-    return process, f"http://127.0.0.1:{http_port}", tantivy_dir
+    try:
+        deadline = time.monotonic() + 180
+        while "cinemesh is up" not in log.read_text(errors="replace"):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the mesh did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(0.1)
+        yield f"http://127.0.0.1:{http_port}"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(60)
 
 
-def row(name: str, samples: list[float]) -> str:
+def through_gateway(base_url: str, requests: list[dict[str, str]]) -> list[vegeta.Target]:
+    return [vegeta.Target(f"{base_url}{COLLECTION}?{urlencode(params)}") for params in requests]
+
+
+def sample_row(name: str, samples: list[float]) -> str:
     return (
         f"| {name} | {len(samples)} | {statistics.median(samples):.2f} | {percentile(samples, 0.9):.2f} | "
-        f"{percentile(samples, 0.99):.2f} | {max(samples):.2f} |"
+        f"{percentile(samples, 0.99):.2f} | {max(samples):.2f} | 0 |"
+    )
+
+
+def load_row(name: str, result: vegeta.Result) -> str:
+    return (
+        f"| {name} | {result.requests} | {result.p50:.2f} | {result.p90:.2f} | {result.p99:.2f} | "
+        f"{result.max:.2f} | {result.failures} |"
     )
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.search_latency", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rps", type=int, default=200)
-    parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--rounds", type=int, default=30, help="sequential rounds over the query list")
-    parser.add_argument("--catalogue", type=Path, default=LEGACY)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.search_latency",
+        description=(__doc__ or "").split("\n\n")[0],
+        epilog="Results: a section of --write per engine and catalogue. Loaded indices are kept in build/bench.",
+    )
+    parser.add_argument("--engine", choices=("tantivy", "opensearch"), default="tantivy")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--catalogue", type=Path, default=LEGACY, help="a legacy export (default: the shared one)")
+    source.add_argument("--synthetic", type=int, metavar="N", help="generate N movies (kept in build/bench)")
+    parser.add_argument("--rps", type=int, default=200, help="request rate of the open-loop runs")
+    parser.add_argument("--seconds", type=float, default=20, help="length of each open-loop run")
+    parser.add_argument("--sequential-seconds", type=float, default=10, help="length of the one-at-a-time run")
+    parser.add_argument("--rounds", type=int, default=30, help="raw engine: rounds over the requests, twice")
+    parser.add_argument("--reuse", action="store_true", help="skip the ETL when the bench index is loaded already")
     parser.add_argument("--write", type=Path, help="update this Markdown file's section")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="cinemesh-latency-") as tmp_name:
-        tmp = Path(tmp_name)
-        process, base_url, tantivy_dir = start_mesh(tmp, args.catalogue)
-        try:
-            raw = asyncio.run(raw_engine(tantivy_dir, args.rounds))
-            through = asyncio.run(sequential(base_url, args.rounds))
-            loaded, failures = asyncio.run(open_loop(base_url, args.rps, args.seconds))
-        finally:
-            process.send_signal(signal.SIGTERM)
-            process.wait(60)
-    ratio = statistics.median(loaded) / statistics.median(raw)
-    section = "\n".join(
-        [
-            MARK[0],
-            "## Search latency through the gateway (embedded profile, tantivy)",
-            "",
-            f"`python -m bench.search_latency --rps {args.rps} --seconds {args.seconds:g}` — "
-            f"{datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} cores, catalogue `{args.catalogue.name}`. "
-            f"{len(QUERIES)} requests (searches of every kind, listings, a filtered listing) cycled; milliseconds.",
-            "",
-            "| path | requests | p50 | p90 | p99 | max |",
-            "|---|---|---|---|---|---|",
-            row("raw engine (adapter in-process), one at a time", raw),
-            row("REST through Envoy, one at a time", through),
-            row(f"REST through Envoy, open loop at {args.rps} rps", loaded),
-            "",
-            f"Failed requests under load: {failures}. p50 under load ÷ raw engine p50: {ratio:.2f}×.",
-            MARK[1],
-        ]
-    )
-    publish(section, args.write, MARK)
+
+    catalogue = catalogue_of(args)
+    queries = [as_query(params) for params in catalogue.requests]
+    serve = tantivy_engine if args.engine == "tantivy" else opensearch_engine
+    with serve(catalogue, args.reuse) as engine, tempfile.TemporaryDirectory(prefix="cinemesh-latency-") as tmp:
+        loaded_total = asyncio.run(total_of(engine.open_index))
+        raw = asyncio.run(raw_engine(engine.open_index, queries, args.rounds))
+        card_id = asyncio.run(first_id(engine.open_index))
+        raw_get = asyncio.run(raw_card(engine.open_index, card_id, args.rounds * len(queries)))
+        raw_loaded = None
+        if engine.raw_http is not None:
+            raw_loaded = vegeta.attack([engine.raw_http(q) for q in queries], rate=args.rps, seconds=args.seconds)
+        with running_mesh(Path(tmp), engine.service_env) as base_url:
+            targets = through_gateway(base_url, catalogue.requests)
+            # Proves the service answers from the index measured raw, not from some other catalogue.
+            served = httpx.get(f"{base_url}{COLLECTION}", params={"limit": "1"}, timeout=10).raise_for_status()
+            if served.json()["total"] != loaded_total:
+                raise RuntimeError(f"the service serves another catalogue: {served.text[:200]}")
+            one_by_one = vegeta.attack(targets, rate=0, seconds=args.sequential_seconds, sequential=True)
+            vegeta.attack(targets, rate=args.rps, seconds=3)  # warm-up at the rate
+            loaded = vegeta.attack(targets, rate=args.rps, seconds=args.seconds)
+            card = vegeta.Target(f"{base_url}/api/v1/video/get/{card_id}")
+            path_only = vegeta.attack([card], rate=args.rps, seconds=args.seconds / 2)
+        raw += asyncio.run(raw_engine(engine.open_index, queries, args.rounds))
+
+    raw_p50 = statistics.median(raw)
+    ratio = loaded.p50 / raw_p50
+    target = catalogue.p99_target[args.engine]
+    lines = [
+        f"<!-- search-latency:{args.engine}:{catalogue.name}:begin -->",
+        f"### {args.engine}, `{catalogue.source.name}` ({loaded_total:,} movies)",
+        "",
+        f"`python -m bench.search_latency --engine {args.engine} "
+        + (f"--synthetic {args.synthetic}" if args.synthetic else f"--catalogue {catalogue.source.name}")
+        + f" --rps {args.rps} --seconds {args.seconds:g}` — {datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} cores. "
+        f"{len(queries)} requests cycled; milliseconds.",
+        "",
+        "| path | requests | p50 | p90 | p99 | max | failed |",
+        "|---|---|---|---|---|---|---|",
+        sample_row("raw engine: adapter in process, one at a time", raw),
+    ]
+    if raw_loaded is not None:
+        lines.append(load_row(f"raw engine: its `_search` over HTTP at {args.rps} rps", raw_loaded))
+    lines += [
+        load_row("REST through Envoy, one at a time", one_by_one),
+        load_row(f"REST through Envoy, open loop at {args.rps} rps", loaded),
+        sample_row("the path's own cost — raw engine: one card by id, in process", raw_get),
+        load_row(f"the path's own cost — REST through Envoy: the same card at {args.rps} rps", path_only),
+        "",
+        f"p99 at {args.rps} rps: {loaded.p99:.1f} ms against ≤ {target:g} ms — "
+        f"{'met' if loaded.p99 <= target else 'not met'}. "
+        f"p50 at {args.rps} rps ÷ raw engine p50 (in process): {ratio:.2f}× against ≤ 1.5× — "
+        f"{'met' if ratio <= 1.5 else 'not met'}.",
+    ]
+    if raw_loaded is not None:
+        lines[-1] += f" ÷ raw `_search` p50 at the same rate: {loaded.p50 / raw_loaded.p50:.2f}×."
+    lines.append(f"<!-- search-latency:{args.engine}:{catalogue.name}:end -->")
+    marks = (lines[0], lines[-1])
+    publish("\n".join(lines), args.write, marks)
     return 0
 
 
