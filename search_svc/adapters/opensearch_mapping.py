@@ -18,6 +18,10 @@ MAIN_ANALYZER = "movie_text"
 # Fold only: what a stop-word-only query and the last, half-typed word of a suggestion are matched with.
 EXACT_ANALYZER = "movie_exact"
 _PREFIX_ANALYZER = "movie_prefix"
+# The main chain without stemming: a typo can hide a word from its stemmer ("strkes" stays whole while "strikes"
+# becomes "strike", two edits apart), so typos in titles and names are also looked for among words as written.
+UNSTEMMED_ANALYZER = "movie_unstemmed"
+UNSTEMMED = "unstemmed"
 _SORT_NORMALIZER = "movie_sort"
 
 # Subfields of `title`, named once for the queries.
@@ -66,6 +70,7 @@ def index_settings(*, replicas: int, refresh_interval: str | None) -> dict[str, 
             "analyzer": {
                 MAIN_ANALYZER: _custom("lowercase", "movie_stop", *_STEMMER_FILTERS),
                 EXACT_ANALYZER: _custom("lowercase"),
+                UNSTEMMED_ANALYZER: _custom("lowercase", "movie_stop"),
                 _PREFIX_ANALYZER: _custom("lowercase", "movie_edge"),
             },
             "normalizer": {
@@ -80,6 +85,8 @@ def _custom(*filters: str) -> dict[str, Any]:
 
 
 _TEXT: dict[str, Any] = {"type": "text", "analyzer": MAIN_ANALYZER}
+_UNSTEMMED_TEXT: dict[str, Any] = {"type": "text", "analyzer": UNSTEMMED_ANALYZER}
+_NAMES: dict[str, Any] = {**_TEXT, "fields": {UNSTEMMED: _UNSTEMMED_TEXT}}
 
 
 def mappings() -> dict[str, Any]:
@@ -92,6 +99,7 @@ def mappings() -> dict[str, Any]:
                 **_TEXT,
                 "fields": {
                     "exact": {"type": "text", "analyzer": EXACT_ANALYZER},
+                    UNSTEMMED: _UNSTEMMED_TEXT,
                     "prefix": {"type": "text", "analyzer": _PREFIX_ANALYZER, "search_analyzer": EXACT_ANALYZER},
                     "sort": {"type": "keyword", "normalizer": _SORT_NORMALIZER},
                     # Lets a stop-word query ask for titles made of its words and nothing more.
@@ -101,9 +109,9 @@ def mappings() -> dict[str, Any]:
             "description": _TEXT,
             "imdb_rating": {"type": "float"},
             "genre": {"type": "keyword", "fields": {"text": _TEXT}},
-            "director": _TEXT,
-            "actors_names": _TEXT,
-            "writers_names": _TEXT,
+            "director": _NAMES,
+            "actors_names": _NAMES,
+            "writers_names": _NAMES,
             "actors": {"type": "nested", "properties": {"id": {"type": "long"}, "name": _TEXT}},
             "writers": {"type": "nested", "properties": {"id": {"type": "keyword"}, "name": _TEXT}},
         },

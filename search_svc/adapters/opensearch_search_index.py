@@ -24,6 +24,7 @@ from search_svc.adapters.opensearch_mapping import (
     TITLE_PREFIX,
     TITLE_SORT,
     TITLE_WORDS,
+    UNSTEMMED,
     to_movie,
 )
 from search_svc.domain.analysis import STOPWORDS, fold
@@ -47,6 +48,8 @@ _FIELD_BOOSTS: tuple[tuple[str, float], ...] = (
 )
 # A word matching several fields counts a little more than one matching a single field.
 _TIE_BREAKER = 0.1
+_UNSTEMMED_FIELDS = frozenset({"title", "director", "actors_names", "writers_names"})
+_UNSTEMMED_SHARE = 0.5
 # Typos: 0 edits below 4 letters, 1 up to 7, 2 from 8; never in the first letter.
 _FUZZY: dict[str, Any] = {"fuzziness": "AUTO:4,8", "prefix_length": 1}
 # The query as typed in the other keyboard layout counts less than the query as typed.
@@ -173,14 +176,14 @@ def _reading_query(tokens: Sequence[str]) -> dict[str, Any] | None:
 
 
 def _word_anywhere(word: str) -> dict[str, Any]:
-    return {
-        "dis_max": {
-            "queries": [
-                {"match": {field: {"query": word, "boost": boost, **_FUZZY}}} for field, boost in _FIELD_BOOSTS
-            ],
-            "tie_breaker": _TIE_BREAKER,
-        }
-    }
+    queries = [{"match": {field: {"query": word, "boost": boost, **_FUZZY}}} for field, boost in _FIELD_BOOSTS]
+    # The same word unstemmed, for typos the stemmer cannot see through; below the stemmed match it backs up.
+    queries += [
+        {"match": {f"{field}.{UNSTEMMED}": {"query": word, "boost": boost * _UNSTEMMED_SHARE, **_FUZZY}}}
+        for field, boost in _FIELD_BOOSTS
+        if field in _UNSTEMMED_FIELDS
+    ]
+    return {"dis_max": {"queries": queries, "tie_breaker": _TIE_BREAKER}}
 
 
 def _boosted(clause: dict[str, Any], boost: float) -> dict[str, Any]:

@@ -49,13 +49,13 @@ TEXT_FIELDS = (TITLE, PEOPLE, GENRE_TEXT, DESCRIPTION)
 MIN_FUZZY_TOKEN = 3
 
 
-def _main_analyzer() -> tantivy.TextAnalyzer:
+def _main_analyzer(*, stem: bool = True) -> tantivy.TextAnalyzer:
     builder = (
         tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.regex(TOKEN_PATTERN))
         .filter(tantivy.Filter.lowercase())
         .filter(tantivy.Filter.custom_stopword([fold(word) for word in STOPWORDS]))
     )
-    for language in STEMMERS:
+    for language in STEMMERS if stem else ():
         builder = builder.filter(tantivy.Filter.stemmer(language))
     return builder.build()
 
@@ -67,12 +67,24 @@ def _plain_analyzer() -> tantivy.TextAnalyzer:
 
 
 _MAIN = _main_analyzer()
+_UNSTEMMED = _main_analyzer(stem=False)
 _PLAIN = _plain_analyzer()
+# A typo can hide a word from its stemmer ("strkes" stays whole while "strikes" becomes "strike", two edits
+# apart), so in these fields typos are also looked for among the words as written.
+UNSTEMMED_TYPO_FIELDS = (TITLE, PEOPLE)
 
 
 def analyze(text: str) -> list[str]:
     """The terms the main analyser indexes for `text` (and a query for it searches)."""
     return _MAIN.analyze(fold_yo(text))
+
+
+def query_words(text: str) -> list[tuple[str, str]]:
+    """Each word of `text` that is not a stop word: its indexed term, and the word as written (lower-cased)."""
+    pairs = []
+    for word in _UNSTEMMED.analyze(fold_yo(text)):
+        pairs += [(term, word) for term in _MAIN.analyze(word)]
+    return pairs
 
 
 def plain_words(text: str) -> list[str]:
@@ -130,7 +142,8 @@ def document(movie: Movie) -> tantivy.Document:
         for text in texts:
             doc.add_text(field, text)
     doc.add_text(TITLE_PLAIN, values[TITLE][0])
-    doc.add_json(FUZZY, {field: _by_first_letter(_MAIN.analyze("\n".join(texts))) for field, texts in values.items()})
+    fuzzy = {field: _by_first_letter(_fuzzy_tokens(field, "\n".join(texts))) for field, texts in values.items()}
+    doc.add_json(FUZZY, fuzzy)
     for genre in movie.genre:
         doc.add_text(GENRE, genre)
     doc.add_text(TITLE_KEY, title_key(movie.title))
@@ -145,6 +158,11 @@ def document(movie: Movie) -> tantivy.Document:
 def prefix_number(text: str) -> int:
     """The first 8 bytes of `text` as a number: strings in order give numbers in order (equal ones need the rest)."""
     return int.from_bytes(text.encode()[:8].ljust(8, b"\0"), "big")
+
+
+def _fuzzy_tokens(field: str, text: str) -> list[str]:
+    tokens = _MAIN.analyze(text)
+    return tokens + _UNSTEMMED.analyze(text) if field in UNSTEMMED_TYPO_FIELDS else tokens
 
 
 def _by_first_letter(tokens: Iterable[str]) -> dict[str, list[str]]:

@@ -195,9 +195,11 @@ def _any_reading(
 
 
 def _reading(searcher: tantivy.Searcher, text: str) -> tantivy.Query | None:
-    terms = dict.fromkeys(schema.analyze(text))
-    if terms:
-        return _every(_word(searcher, term) for term in terms)
+    words_by_term: dict[str, str] = {}
+    for term, word in schema.query_words(text):
+        words_by_term.setdefault(term, word)
+    if words_by_term:
+        return _every(_word(searcher, term, word) for term, word in words_by_term.items())
     # Only stop words: the title must hold them all, verbatim.
     words = dict.fromkeys(schema.plain_words(text))
     if not words:
@@ -205,28 +207,41 @@ def _reading(searcher: tantivy.Searcher, text: str) -> tantivy.Query | None:
     return _every(_term(schema.TITLE_PLAIN, word) for word in words)
 
 
-def _word(searcher: tantivy.Searcher, term: str) -> tantivy.Query:
+def _word(searcher: tantivy.Searcher, term: str, word: str) -> tantivy.Query:
     options = [tantivy.Query.boost_query(_term(name, term), boost) for name, boost in FIELD_BOOSTS.items()]
     options += [
         tantivy.Query.const_score_query(typo, boost * TYPO_SHARE)
         for name, boost in FIELD_BOOSTS.items()
-        if (typo := _typo(searcher, name, term)) is not None
+        if (typo := _typo(searcher, name, term, word)) is not None
     ]
     return tantivy.Query.disjunction_max_query(options, tie_breaker=TIE_BREAKER)
 
 
-def _typo(searcher: tantivy.Searcher, name: str, term: str) -> tantivy.Query | None:
-    """Terms of the field one or two edits from `term`, its first letter kept (see tantivy_schema.FUZZY).
+def _typo(searcher: tantivy.Searcher, name: str, term: str, word: str | None = None) -> tantivy.Query | None:
+    """Terms of the field one or two edits from `term` (or from `word`, the same word unstemmed, in the fields
+    that keep words unstemmed too), the first letter kept (see tantivy_schema.FUZZY).
 
     None when the field knows `term` itself: a word found as typed is taken as meant. Besides sparing near
     misses ("like" for "luke"), this keeps common words fast, whose neighbours would add up to much of the index.
     """
     if len(term) < ONE_TYPO or searcher.doc_freq(name, term) > 0:
         return None
-    distance = 1 if len(term) < TWO_TYPOS else 2
-    return tantivy.Query.fuzzy_term_query(
-        schema.schema(), f"{schema.FUZZY}.{name}.{term[0]}", term[1:], distance=distance, transposition_cost_one=True
-    )
+    forms = [term]
+    if word is not None and word != term and name in schema.UNSTEMMED_TYPO_FIELDS:
+        forms.append(word)
+    queries = [
+        tantivy.Query.fuzzy_term_query(
+            schema.schema(),
+            f"{schema.FUZZY}.{name}.{form[0]}",
+            form[1:],
+            distance=1 if len(form) < TWO_TYPOS else 2,
+            transposition_cost_one=True,
+        )
+        for form in forms
+    ]
+    if len(queries) == 1:
+        return queries[0]
+    return tantivy.Query.boolean_query([(tantivy.Occur.Should, query) for query in queries])
 
 
 def _completion(searcher: tantivy.Searcher, text: str) -> tantivy.Query | None:

@@ -93,6 +93,8 @@ async def ids(index: SearchIndex, text: str = "", **overrides: object) -> list[s
         ("Харрисон Форд", "m01", 2),  # actor
         ("replicant", "m02", 1),  # a word only in descriptions
         ("terminator", "m04", 1),
+        # A typo that hides the word from its stemmer: "terminatro" is left whole, four edits from "termin".
+        ("the terminatro", "m04", 1),
     ],
 )
 async def test_finds_what_the_user_meant(index: SearchIndex, text: str, expected: str, within: int) -> None:

@@ -45,9 +45,18 @@ def test_every_content_word_is_required_somewhere_and_stop_words_are_not() -> No
 def test_each_word_may_match_any_field_title_highest_description_lowest() -> None:
     alternatives = as_typed(text_query("зеркало"))["bool"]["must"][0]["dis_max"]["queries"]
     per_field = {field: spec["boost"] for q in alternatives for field, spec in q["match"].items()}
-    assert set(per_field) == {"title", "director", "actors_names", "writers_names", "genre.text", "description"}
-    assert max(per_field, key=per_field.__getitem__) == "title"
-    assert min(per_field, key=per_field.__getitem__) == "description"
+    stemmed = {field: boost for field, boost in per_field.items() if not field.endswith(".unstemmed")}
+    assert set(stemmed) == {"title", "director", "actors_names", "writers_names", "genre.text", "description"}
+    assert max(stemmed, key=stemmed.__getitem__) == "title"
+    assert min(stemmed, key=stemmed.__getitem__) == "description"
+
+
+def test_titles_and_names_also_match_typos_unstemmed_below_their_stemmed_match() -> None:
+    alternatives = as_typed(text_query("terminatro"))["bool"]["must"][0]["dis_max"]["queries"]
+    per_field = {field: spec["boost"] for q in alternatives for field, spec in q["match"].items()}
+    unstemmed = {field.removesuffix(".unstemmed") for field in per_field if field.endswith(".unstemmed")}
+    assert unstemmed == {"title", "director", "actors_names", "writers_names"}
+    assert all(per_field[f"{field}.unstemmed"] < per_field[field] for field in unstemmed)
 
 
 def test_typos_follow_word_length_and_spare_the_first_letter() -> None:
