@@ -8,6 +8,7 @@ natively (`cross_fields`, `combined_fields`) allow no fuzziness, hence the per-w
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -34,6 +35,8 @@ from search_svc.domain.video_query import MAX_RESULT_WINDOW, SortField, SuggestQ
 
 # analysis.TOKEN_PATTERN in Python's dialect: `re` has no \p{..}, and [^\W_] is exactly str.isalnum(), i.e. the
 # letters (L*) and numbers (N*) of Unicode. The engine cuts the same words, so each one here is one term there.
+log = logging.getLogger(__name__)
+
 _WORD = re.compile(r"[^\W_]+")
 _STOPWORDS = frozenset(STOPWORDS)
 
@@ -115,7 +118,9 @@ class OpenSearchSearchIndex:
         except (TimeoutError, ConnectionTimeout) as error:
             raise Unavailable(f"OpenSearch did not answer within {self._timeout} s") from error
         except ClientConnectionError as error:
-            raise Unavailable(f"OpenSearch cannot be reached: {error.error}") from error
+            # The connection error names internal hosts and ports: the log gets it, the client does not.
+            log.warning("OpenSearch cannot be reached: %s", error.error)
+            raise Unavailable("OpenSearch cannot be reached") from error
         except NotFoundError as error:
             if error.error == "index_not_found_exception":
                 raise Unavailable(f"no catalogue loaded yet: run the ETL (alias {self._alias!r} is missing)") from error
