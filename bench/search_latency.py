@@ -129,6 +129,7 @@ class Engine:
     service_env: dict[str, str]
     open_index: Callable[[], SearchIndex]
     raw_http: Callable[[VideoQuery], vegeta.Target] | None  # the engine's own HTTP API, if it has one
+    note: str = ""
 
 
 @contextmanager
@@ -163,10 +164,20 @@ def opensearch_engine(catalogue: Catalogue, reuse: bool) -> Iterator[Engine]:
             {"SEARCH_PROFILE": "production", "SEARCH_OPENSEARCH_URL": url, "SEARCH_OPENSEARCH_ALIAS": alias},
             lambda: OpenSearchSearchIndex(url, alias),
             raw_http,
+            jvm_note(url),
         )
     finally:
         if started:
             server.stop()
+
+
+def jvm_note(url: str) -> str:
+    """How the measured OpenSearch runs: its heap and JIT matter to its latency as much as its version."""
+    nodes = httpx.get(f"{url}/_nodes/_local/jvm", timeout=10).raise_for_status().json()["nodes"]
+    jvm = next(iter(nodes.values()))["jvm"]
+    heap = jvm["mem"]["heap_max_in_bytes"] / 2**30
+    jit = "C1 JIT only" if "-XX:TieredStopAtLevel=1" in jvm["input_arguments"] else "full JIT (C1 and C2)"
+    return f"OpenSearch on Java {jvm['version']}, {heap:g} GiB heap, {jit}."
 
 
 async def raw_engine(open_index: Callable[[], SearchIndex], queries: list[VideoQuery], rounds: int) -> list[float]:
@@ -317,7 +328,7 @@ def main() -> int:
         f"`python -m bench.search_latency --engine {args.engine} "
         + (f"--synthetic {args.synthetic}" if args.synthetic else f"--catalogue {catalogue.source.name}")
         + f" --rps {args.rps} --seconds {args.seconds:g}` — {datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} cores. "
-        f"{len(queries)} requests cycled; milliseconds.",
+        f"{len(queries)} requests cycled; milliseconds. {engine.note}".rstrip(),
         "",
         "| path | requests | p50 | p90 | p99 | max | failed |",
         "|---|---|---|---|---|---|---|",
