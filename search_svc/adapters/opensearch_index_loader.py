@@ -1,17 +1,22 @@
 """IndexLoader on OpenSearch (or Elasticsearch 8/9): each version is an index `<alias>-<time>-<random>`, the
 serving one is whichever the alias points at, and publishing moves the alias in one `_aliases` call.
 
-The ETL is synchronous and runs apart from the service, so this uses the synchronous client.
+The ETL is synchronous and runs apart from the service, so this uses the synchronous client. A version keeps one
+`_bulk` request in flight on a thread of its own while the caller reads, cleans and serialises the next batch:
+otherwise the engine idles while Python works and Python idles while the engine indexes. So add() returns before
+its batch is indexed, and a batch's failure is raised by the next add(), or by publish(), which waits for it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import re
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
@@ -82,13 +87,35 @@ class OpenSearchIndexVersion:
         self._alias = alias
         self._replicas = replicas
         self._abandoned_after = abandoned_after
+        # At most one request in flight (add() waits for the previous one first): batches land in order, so a
+        # repeated id ends as its last copy, and the engine is sent one bulk at a time, as by a plain loop.
+        self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"bulk-{name}")
+        self._in_flight: Future[None] | None = None
 
     def add(self, movies: Sequence[Movie]) -> None:
         pending = list(movies)
+        if not pending:
+            return
+        # Serialised here, while the previous batch is still being indexed.
+        body = _ndjson(pending)
+        self._wait_in_flight()
+        self._in_flight = self._sender.submit(self._send, pending, body)
+
+    def _wait_in_flight(self) -> None:
+        """Wait for the batch in flight, raising its failure."""
+        if self._in_flight is not None:
+            # Forgotten only once done: after a failure or an interrupt here, discard() must still wait for it.
+            self._in_flight.result()
+            self._in_flight = None
+
+    def _send(self, movies: list[Movie], body: bytes) -> None:
+        pending = movies
         for attempt in range(_BULK_RETRIES + 1):
             if not pending:
                 return
-            response = _call(functools.partial(self._client.bulk, index=self.name, body=_ndjson(pending)))
+            if attempt:
+                body = _ndjson(pending)
+            response = _call(functools.partial(self._client.bulk, index=self.name, body=body))
             if not response["errors"]:
                 return
             items = [next(iter(item.values())) for item in response["items"]]
@@ -102,6 +129,10 @@ class OpenSearchIndexVersion:
         raise Unavailable(f"OpenSearch kept refusing {len(pending)} movies as too many requests")
 
     def publish(self, expected: int) -> None:
+        try:
+            self._wait_in_flight()
+        finally:
+            self._sender.shutdown()
         # Counted before the version stops looking "loading", so a refused one stays safe from a concurrent run.
         _call(lambda: self._client.indices.refresh(index=self.name))
         count = int(_call(lambda: self._client.count(index=self.name))["count"])
@@ -116,6 +147,14 @@ class OpenSearchIndexVersion:
         self._drop_older_versions()
 
     def discard(self) -> None:
+        # A request still in flight is let finish (within the client's timeout) before the index goes: landing
+        # after the delete, it would create the index again, with a guessed mapping. Its failure is the reason
+        # for the discard, or comes after it, so it is not raised here.
+        if self._in_flight is not None:
+            with contextlib.suppress(Exception):
+                self._in_flight.result()
+            self._in_flight = None
+        self._sender.shutdown()
         _call(lambda: self._client.indices.delete(index=self.name, ignore_unavailable=True))
 
     def _move_alias(self) -> None:
