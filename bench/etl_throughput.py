@@ -1,0 +1,396 @@
+"""ETL throughput beside a raw bulk load of the same prebuilt documents, on tantivy and OpenSearch, in one run.
+
+    python -m bench.etl_throughput [--movies 200000 | --catalogue PATH] [--repeat 2] [--write docs/benchmarks.md]
+
+The requirement measured: the ETL loads at least 0.8x as fast as a raw bulk load of the documents it produces.
+Per engine the paths run alternately (raw, ETL, raw, ETL, ...), so that machine noise hits both alike:
+- ETL: `python -m etl load SOURCE --engine E` as a subprocess, wall time from spawn to exit: count the export,
+  read and clean it, build the documents, load them into a new index version, check the count, publish
+  (tantivy: pointer swap; OpenSearch: alias swap). Its peak RSS comes from wait4().
+- raw: the same documents, built beforehand by the ETL's own builders (tantivy_schema.document; the OpenSearch
+  loader's NDJSON bulk bodies) and held in memory; only the engine's loading is timed.
+  tantivy: an IndexWriter with the ETL's schema, heap and threads adds them, commits, waits for its merges;
+  then the documents are counted.
+  OpenSearch: a plain synchronous `_bulk` loop, same batch size, into an index the ETL's own loader creates
+  (same settings and mapping), then a refresh and a count; and, for information, the same into an index with
+  OpenSearch's default settings and dynamic mapping.
+Throughput is the export's movies over the median seconds of a path; the ratio is ETL over raw.
+Without --catalogue, a synthetic export of --movies movies is written first (`python -m etl synthetic`).
+OpenSearch is the devstack's (a healthy one is reused and left running; one started here is stopped at the
+end) unless --opensearch-url names another. Every index and directory made here is deleted at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import secrets
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import tantivy
+from opensearchpy import OpenSearch as OpenSearchClient
+
+from bench.report import publish
+from devstack.engines.opensearch import OpenSearch
+from etl.legacy import count_movies, read_movies
+from etl.load import DEFAULT_BATCH_SIZE
+from search_svc.adapters import tantivy_schema
+from search_svc.adapters.opensearch_index_loader import OpenSearchIndexLoader, _ndjson
+from search_svc.adapters.tantivy_index_loader import WRITER_HEAP_BYTES, WRITER_THREADS
+from search_svc.domain.movie import Movie
+
+REPO = Path(__file__).resolve().parent.parent
+MARK = ("<!-- etl-throughput:begin -->", "<!-- etl-throughput:end -->")
+TARGET = 0.8
+ENGINES = ("tantivy", "opensearch")
+DEFAULT_MOVIES = 200_000
+DEFAULT_REPEAT = 2
+ETL = "ETL"
+RAW = "raw"
+RAW_DEFAULT = "raw, default mapping"
+
+DESCRIPTIONS = {
+    ("tantivy", RAW): "raw: prebuilt Documents → IndexWriter (same schema, heap, threads), commit, count",
+    ("tantivy", ETL): "ETL: `python -m etl load` (count, read, clean, build, add, commit, count, publish)",
+    ("opensearch", RAW): "raw: prebuilt NDJSON → `_bulk` loop, the ETL's index settings and mapping, refresh, count",
+    ("opensearch", RAW_DEFAULT): "raw: the same into a default index and dynamic mapping (for information)",
+    ("opensearch", ETL): "ETL: `python -m etl load` (count, read, clean, build, `_bulk`, refresh, count, alias swap)",
+}
+
+
+@dataclass(frozen=True)
+class Setup:
+    source: Path
+    movies: Sequence[Movie]
+    repeat: int
+    batch_size: int
+    tmp: Path
+
+    @property
+    def expected(self) -> int:
+        return len(self.movies)
+
+
+@dataclass
+class Runs:
+    """One path's repeated runs on one engine."""
+
+    seconds: list[float] = field(default_factory=list)
+    peak_rss: list[int] = field(default_factory=list)  # bytes; measured for the ETL's process only
+
+    def rate(self, movies: int) -> float:
+        return movies / statistics.median(self.seconds)
+
+
+class BenchError(RuntimeError):
+    """A run failed or loaded the wrong number of movies: its figures would mean nothing."""
+
+
+# --- ETL: the real command, end to end ---------------------------------------------------------------------------
+
+# Forked from this process, the ETL would inherit its memory high-water mark (Linux carries the pre-exec one into
+# ru_maxrss), and this process holds every prebuilt document. A small launcher forks it instead, and times it.
+_LAUNCHER = """
+import json, os, subprocess, sys, time
+started = time.perf_counter()
+process = subprocess.Popen(sys.argv[1:], stdout=sys.stderr)
+_, status, usage = os.wait4(process.pid, 0)
+seconds = time.perf_counter() - started
+print(json.dumps({"seconds": seconds, "code": os.waitstatus_to_exitcode(status), "maxrss_kib": usage.ru_maxrss}))
+"""
+
+
+def etl_run(setup: Setup, engine: str, target: Sequence[str]) -> tuple[float, int]:
+    """Seconds and peak RSS (bytes) of one `python -m etl load`, from spawn to exit."""
+    command = [sys.executable, "-m", "etl", "--log-level", "WARNING", "load", str(setup.source), "--engine", engine]
+    command += [*target, "--batch-size", str(setup.batch_size)]
+    log = setup.tmp / "etl.log"
+    with log.open("wb") as out:
+        launched = subprocess.run(
+            [sys.executable, "-c", _LAUNCHER, *command], cwd=REPO, stdout=subprocess.PIPE, stderr=out, check=True
+        )
+    outcome = json.loads(launched.stdout)
+    if outcome["code"] != 0:
+        raise BenchError(f"{' '.join(command)} exited {outcome['code']}:\n{log.read_text()[-3000:]}")
+    return float(outcome["seconds"]), int(outcome["maxrss_kib"]) * 1024
+
+
+# --- tantivy -----------------------------------------------------------------------------------------------------
+
+
+def raw_tantivy(documents: Sequence[tantivy.Document], expected: int, directory: Path) -> float:
+    directory.mkdir(parents=True)
+    started = time.perf_counter()
+    index = tantivy.Index(tantivy_schema.schema(), path=str(directory), reuse=False)
+    tantivy_schema.register_analyzers(index)
+    writer = index.writer(heap_size=WRITER_HEAP_BYTES, num_threads=WRITER_THREADS)
+    for document in documents:
+        writer.add_document(document)
+    writer.commit()
+    # The ETL waits for the merges before it publishes; a raw run that did not would leave them to eat into the
+    # next run's time.
+    writer.wait_merging_threads()
+    found = tantivy.Index.open(str(directory)).searcher().num_docs
+    seconds = time.perf_counter() - started
+    if found != expected:
+        raise BenchError(f"raw tantivy index holds {found} movies, expected {expected}")
+    return seconds
+
+
+def bench_tantivy(setup: Setup) -> dict[str, Runs]:
+    # A Document is copied into the writer, not consumed: one set serves every run.
+    documents = [tantivy_schema.document(movie) for movie in setup.movies]
+    runs = {RAW: Runs(), ETL: Runs()}
+    for n in range(1, setup.repeat + 1):
+        raw_dir = setup.tmp / f"raw-tantivy-{n}"
+        runs[RAW].seconds.append(raw_tantivy(documents, setup.expected, raw_dir))
+        shutil.rmtree(raw_dir)
+        _say(f"tantivy {RAW} #{n}", runs[RAW].seconds[-1], setup.expected)
+        etl_dir = setup.tmp / f"etl-tantivy-{n}"
+        seconds, rss = etl_run(setup, "tantivy", ["--tantivy-dir", str(etl_dir)])
+        runs[ETL].seconds.append(seconds)
+        runs[ETL].peak_rss.append(rss)
+        shutil.rmtree(etl_dir)
+        _say(f"tantivy {ETL} #{n}", seconds, setup.expected)
+    return runs
+
+
+# --- OpenSearch --------------------------------------------------------------------------------------------------
+
+
+def raw_opensearch(client: OpenSearchClient, url: str, bodies: Sequence[bytes], expected: int, name: str) -> float:
+    """A `_bulk` loop into an index the ETL's loader creates (an index version named `name-...`)."""
+    loader = OpenSearchIndexLoader(url, alias=name)
+    try:
+        started = time.perf_counter()
+        version = loader.new_version()
+        try:
+            return _bulk_loop(client, bodies, expected, version.name, started)
+        finally:
+            version.discard()
+    finally:
+        loader.close()
+
+
+def raw_opensearch_default(client: OpenSearchClient, bodies: Sequence[bytes], expected: int, index: str) -> float:
+    started = time.perf_counter()
+    client.indices.create(index=index)
+    try:
+        return _bulk_loop(client, bodies, expected, index, started)
+    finally:
+        client.indices.delete(index=index)
+
+
+def _bulk_loop(client: OpenSearchClient, bodies: Sequence[bytes], expected: int, index: str, started: float) -> float:
+    for body in bodies:
+        response = client.bulk(index=index, body=body)
+        if response["errors"]:
+            first = next(item for item in response["items"] if next(iter(item.values())).get("error"))
+            raise BenchError(f"raw _bulk into {index} refused documents, first: {first}")
+    client.indices.refresh(index=index)
+    found = int(client.count(index=index)["count"])
+    seconds = time.perf_counter() - started
+    if found != expected:
+        raise BenchError(f"raw index {index} holds {found} movies, expected {expected}")
+    return seconds
+
+
+def bench_opensearch(setup: Setup, url: str) -> dict[str, Runs]:
+    movies = setup.movies
+    size = setup.batch_size
+    bodies = [_ndjson(movies[start : start + size]) for start in range(0, len(movies), size)]
+    client = OpenSearchClient(hosts=[url], timeout=120)
+    # Everything made here starts with this, so that cleaning up cannot touch anything else.
+    prefix = f"bench-etl-{secrets.token_hex(4)}"
+    runs = {RAW: Runs(), RAW_DEFAULT: Runs(), ETL: Runs()}
+    try:
+        for n in range(1, setup.repeat + 1):
+            runs[RAW].seconds.append(raw_opensearch(client, url, bodies, setup.expected, f"{prefix}-raw-{n}"))
+            _say(f"opensearch {RAW} #{n}", runs[RAW].seconds[-1], setup.expected)
+            index = f"{prefix}-default-{n}"
+            runs[RAW_DEFAULT].seconds.append(raw_opensearch_default(client, bodies, setup.expected, index))
+            _say(f"opensearch {RAW_DEFAULT} #{n}", runs[RAW_DEFAULT].seconds[-1], setup.expected)
+            alias = f"{prefix}-etl-{n}"
+            seconds, rss = etl_run(setup, "opensearch", ["--opensearch-url", url, "--alias", alias])
+            runs[ETL].seconds.append(seconds)
+            runs[ETL].peak_rss.append(rss)
+            client.indices.delete(index=f"{alias}-*")
+            _say(f"opensearch {ETL} #{n}", seconds, setup.expected)
+    finally:
+        client.indices.delete(index=f"{prefix}-*", ignore_unavailable=True)
+        client.close()
+    return runs
+
+
+@contextmanager
+def opensearch_url(given: str | None) -> Iterator[str]:
+    """The given URL, or the devstack's OpenSearch: reused when healthy, else started here and stopped after."""
+    if given is not None:
+        yield given
+        return
+    engine = OpenSearch()
+    started = False
+    if not engine.status().healthy:
+        print("starting OpenSearch from the devstack", file=sys.stderr, flush=True)
+        engine.install()
+        engine.start()
+        started = True
+    try:
+        yield engine.endpoints()["url"]
+    finally:
+        if started:
+            engine.stop()
+
+
+def _say(what: str, seconds: float, movies: int) -> None:
+    print(f"{what}: {seconds:.1f} s, {movies / seconds:,.0f} movies/s", file=sys.stderr, flush=True)
+
+
+# --- the report --------------------------------------------------------------------------------------------------
+
+
+def section(command: str, setup: Setup, catalogue: str, results: dict[str, dict[str, Runs]]) -> str:
+    movies = setup.expected
+    lines = [
+        MARK[0],
+        "## ETL throughput beside a raw bulk load of the same documents",
+        "",
+        f"`{command}` — {datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{movies:,} movies ({catalogue}), batches of {setup.batch_size}. Each path ran {setup.repeat} times, "
+        "alternated (raw, ETL, raw, ETL, ...); the medians, then every run's seconds. The ETL is the real command, "
+        "timed from spawn to exit (interpreter start included); a raw path times only the engine loading documents "
+        "that the ETL's own builders made beforehand.",
+        "",
+        "| engine | path | seconds | movies/s | peak RSS |",
+        "|---|---|---|---|---|",
+    ]
+    verdicts = []
+    for engine, runs in results.items():
+        for path, run in runs.items():
+            every = ", ".join(f"{s:.1f}" for s in run.seconds)
+            rss = f"{max(run.peak_rss) / 2**20:.0f} MiB" if run.peak_rss else "—"
+            lines.append(
+                f"| {engine} | {DESCRIPTIONS[engine, path]} | {statistics.median(run.seconds):.1f} ({every}) | "
+                f"{run.rate(movies):,.0f} | {rss} |"
+            )
+        ratio = runs[ETL].rate(movies) / runs[RAW].rate(movies)
+        verdicts.append(f"{engine} **{ratio:.2f}×**, {'met' if ratio >= TARGET else 'not met'}")
+    lines += [
+        "",
+        f"ETL ÷ raw throughput, target ≥ {TARGET}×: {'; '.join(verdicts)}.",
+        "",
+        f"Reproduce: `{command}` (uses the devstack's OpenSearch, starting it if needed). Peak RSS is the ETL "
+        "process's own (wait4); a raw path holds every prebuilt document in the benchmark's memory.",
+        MARK[1],
+    ]
+    return "\n".join(lines)
+
+
+# --- the command -------------------------------------------------------------------------------------------------
+
+
+def positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    summary, rest = (__doc__ or "").split("\n\n", 1)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.etl_throughput",
+        description=summary,
+        epilog=rest.split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
+        "--movies",
+        type=positive,
+        default=DEFAULT_MOVIES,
+        metavar="N",
+        help=f"size of the synthetic export to write and load (default: {DEFAULT_MOVIES})",
+    )
+    source.add_argument("--catalogue", type=Path, metavar="PATH", help="load this legacy export instead")
+    parser.add_argument("--seed", type=int, default=1, metavar="N", help="the synthetic export's seed (default: 1)")
+    parser.add_argument(
+        "--repeat", type=positive, default=DEFAULT_REPEAT, metavar="N", help="runs of each path (default: 2)"
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=positive,
+        default=DEFAULT_BATCH_SIZE,
+        metavar="N",
+        help=f"movies per batch (`_bulk` request), ETL and raw alike (default: the ETL's, {DEFAULT_BATCH_SIZE})",
+    )
+    parser.add_argument(
+        "--engines", nargs="+", choices=ENGINES, default=list(ENGINES), help="which engines (default: both)"
+    )
+    parser.add_argument("--opensearch-url", metavar="URL", help="use this OpenSearch instead of the devstack's")
+    parser.add_argument("--write", type=Path, metavar="FILE", help="also update this Markdown file's section")
+    return parser.parse_args(argv)
+
+
+def command_line(args: argparse.Namespace) -> str:
+    words = ["python -m bench.etl_throughput"]
+    words.append(f"--catalogue {args.catalogue}" if args.catalogue else f"--movies {args.movies}")
+    if args.catalogue is None and args.seed != 1:
+        words.append(f"--seed {args.seed}")
+    if args.repeat != DEFAULT_REPEAT:
+        words.append(f"--repeat {args.repeat}")
+    if args.batch_size != DEFAULT_BATCH_SIZE:
+        words.append(f"--batch-size {args.batch_size}")
+    if list(args.engines) != list(ENGINES):
+        words.append("--engines " + " ".join(args.engines))
+    return " ".join(words)
+
+
+def synthetic(out: Path, movies: int, seed: int) -> None:
+    command = [sys.executable, "-m", "etl", "synthetic", str(out), "--movies", str(movies), "--seed", str(seed)]
+    generated = subprocess.run(command, cwd=REPO, stderr=subprocess.PIPE, text=True, check=False)
+    if generated.returncode != 0:
+        raise BenchError(f"{' '.join(command)} exited {generated.returncode}:\n{generated.stderr[-3000:]}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse(argv)
+    with tempfile.TemporaryDirectory(prefix="cinemesh-etl-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        if args.catalogue is None:
+            source = tmp / "synthetic.sqlite"
+            print(f"writing a synthetic export of {args.movies:,} movies", file=sys.stderr, flush=True)
+            synthetic(source, args.movies, args.seed)
+            catalogue = f"a synthetic export, seed {args.seed}"
+        else:
+            source = args.catalogue
+            catalogue = f"`{source.name}`"
+        # What the ETL publishes: cleaned, one per id, in its order. The count is the ETL's own check.
+        setup = Setup(source, list(read_movies(source)), args.repeat, args.batch_size, tmp)
+        if count_movies(source) != setup.expected:
+            raise BenchError(f"{source}: count_movies and read_movies disagree")
+        print(f"{setup.expected:,} movies in {source}", file=sys.stderr, flush=True)
+        results: dict[str, dict[str, Runs]] = {}
+        if "tantivy" in args.engines:
+            results["tantivy"] = bench_tantivy(setup)
+        if "opensearch" in args.engines:
+            with opensearch_url(args.opensearch_url) as url:
+                results["opensearch"] = bench_opensearch(setup, url)
+        publish(section(command_line(args), setup, catalogue, results), args.write, MARK)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
