@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from meshkit.errors import FailedPrecondition
@@ -37,19 +38,25 @@ def tantivy_pair(tmp: Path) -> tuple[IndexLoader, Callable[[], SearchIndex]]:
     return TantivyIndexLoader(tmp), lambda: TantivySearchIndex(tmp)
 
 
-def opensearch_pair(url: str) -> tuple[IndexLoader, Callable[[], SearchIndex]]:
-    alias = f"contract-{uuid.uuid4().hex[:8]}"
+def opensearch_pair(url: str, alias: str) -> tuple[IndexLoader, Callable[[], SearchIndex]]:
     return OpenSearchIndexLoader(url, alias=alias), lambda: OpenSearchSearchIndex(url, alias=alias)
 
 
 @pytest.fixture(params=ADAPTERS, scope="module")
 def adapter(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> tuple[IndexLoader, Callable[[], SearchIndex]]:
+) -> Iterator[tuple[IndexLoader, Callable[[], SearchIndex]]]:
     if request.param == "tantivy":
-        return tantivy_pair(tmp_path_factory.mktemp("tantivy"))
-    engine = request.getfixturevalue("opensearch")
-    return opensearch_pair(engine.endpoints()["url"])
+        yield tantivy_pair(tmp_path_factory.mktemp("tantivy"))
+        return
+    url = request.getfixturevalue("opensearch").endpoints()["url"]
+    alias = f"contract-{uuid.uuid4().hex[:8]}"
+    yield opensearch_pair(url, alias)
+    # The engine is shared with other runs and a developer's own data: leave it as found.
+    with httpx.Client(base_url=url, timeout=30) as client:
+        versions = client.get(f"/{alias}-*/_settings").raise_for_status().json()
+        if versions:  # by name: Elasticsearch refuses wildcard deletes by default
+            client.delete(f"/{','.join(versions)}").raise_for_status()
 
 
 @pytest.fixture(scope="module")
