@@ -172,7 +172,7 @@ def suggestions(searcher: tantivy.Searcher, query: SuggestQuery) -> list[VideoSu
 
 def text_query(searcher: tantivy.Searcher, text: str) -> tantivy.Query | None:
     """Movies matching every word of some reading of `text`; None when no reading has a word."""
-    return _any_reading(searcher, text, _reading)
+    return _any_reading(searcher, text, _reading, _exact_reading)
 
 
 def completion_query(searcher: tantivy.Searcher, text: str) -> tantivy.Query | None:
@@ -180,10 +180,17 @@ def completion_query(searcher: tantivy.Searcher, text: str) -> tantivy.Query | N
     return _any_reading(searcher, text, _completion)
 
 
+Build = Callable[[tantivy.Searcher, str], tantivy.Query | None]
+
+
 def _any_reading(
-    searcher: tantivy.Searcher, text: str, build: Callable[[tantivy.Searcher, str], tantivy.Query | None]
+    searcher: tantivy.Searcher, text: str, build: Build, build_other: Build | None = None
 ) -> tantivy.Query | None:
-    readings = [build(searcher, fold_yo(reading)) for reading in layout_variants(text)]
+    """`build` for the text as typed, `build_other` (or `build`) for it in the other keyboard layout."""
+    readings = [
+        (build if n == 0 else build_other or build)(searcher, fold_yo(reading))
+        for n, reading in enumerate(layout_variants(text))
+    ]
     choices = [
         (tantivy.Occur.Should, query if n == 0 else tantivy.Query.boost_query(query, OTHER_LAYOUT_BOOST))
         for n, query in enumerate(readings)
@@ -194,12 +201,12 @@ def _any_reading(
     return choices[0][1] if len(choices) == 1 else tantivy.Query.boolean_query(choices)
 
 
-def _reading(searcher: tantivy.Searcher, text: str) -> tantivy.Query | None:
+def _reading(searcher: tantivy.Searcher, text: str, *, typos: bool = True) -> tantivy.Query | None:
     words_by_term: dict[str, str] = {}
     for term, word in schema.query_words(text):
         words_by_term.setdefault(term, word)
     if words_by_term:
-        return _every(_word(searcher, term, word) for term, word in words_by_term.items())
+        return _every(_word(searcher, term, word, typos=typos) for term, word in words_by_term.items())
     # Only stop words: the title must hold them all, verbatim.
     words = dict.fromkeys(schema.plain_words(text))
     if not words:
@@ -207,8 +214,16 @@ def _reading(searcher: tantivy.Searcher, text: str) -> tantivy.Query | None:
     return _every(_term(schema.TITLE_PLAIN, word) for word in words)
 
 
-def _word(searcher: tantivy.Searcher, term: str, word: str) -> tantivy.Query:
+def _exact_reading(searcher: tantivy.Searcher, text: str) -> tantivy.Query | None:
+    # Text typed on the wrong layout is taken as typed right, as on OpenSearch, where typos on top of it would
+    # cost as much again.
+    return _reading(searcher, text, typos=False)
+
+
+def _word(searcher: tantivy.Searcher, term: str, word: str, *, typos: bool = True) -> tantivy.Query:
     options = [tantivy.Query.boost_query(_term(name, term), boost) for name, boost in FIELD_BOOSTS.items()]
+    if not typos:
+        return tantivy.Query.disjunction_max_query(options, tie_breaker=TIE_BREAKER)
     options += [
         tantivy.Query.const_score_query(typo, boost * TYPO_SHARE)
         for name, boost in FIELD_BOOSTS.items()

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from search_svc.adapters.opensearch_search_index import search_body, suggest_body, text_query, words
+from search_svc.adapters.opensearch_search_index import msearch_lines, search_bodies, suggest_body, text_query, words
 from search_svc.domain.video_query import MAX_RESULT_WINDOW, SortField, SortOrder, SuggestQuery, VideoQuery
 
 
@@ -84,7 +84,7 @@ def test_a_query_of_stop_words_asks_for_titles_of_exactly_those_words() -> None:
 
 def test_text_without_words_lists_like_no_text() -> None:
     assert text_query("!!!") is None
-    assert search_body(query("!!!"))["sort"] == search_body(query(""))["sort"]
+    assert page_body(query("!!!"))["sort"] == page_body(query(""))["sort"]
 
 
 @pytest.mark.parametrize(
@@ -104,27 +104,55 @@ def test_text_without_words_lists_like_no_text() -> None:
     ],
 )
 def test_sort(sort: SortField | None, order: SortOrder, text: str, expected: list[dict[str, Any]]) -> None:
-    assert search_body(query(text, sort=sort, order=order))["sort"] == expected
+    assert page_body(query(text, sort=sort, order=order))["sort"] == expected
+
+
+def page_body(q: VideoQuery) -> dict[str, Any]:
+    return search_bodies(q)[0]
 
 
 def test_genre_filter_is_a_post_filter_so_facets_ignore_it() -> None:
-    body = search_body(query(genres=("Horror", "Comedy"), min_rating=7.0))
-    assert body["post_filter"] == {"terms": {"genre": ["Horror", "Comedy"]}}
-    assert body["query"]["bool"]["filter"] == [{"range": {"imdb_rating": {"gte": 7.0}}}]
-    assert body["aggs"]["genres"]["terms"]["order"] == [{"_count": "desc"}, {"_key": "asc"}]
-    assert body["track_total_hits"] is True
+    page, counts = search_bodies(query(genres=("Horror", "Comedy"), min_rating=7.0))
+    chosen = {"terms": {"genre": ["Horror", "Comedy"]}}
+    assert page["post_filter"] == chosen
+    assert page["query"]["bool"]["filter"] == [{"range": {"imdb_rating": {"gte": 7.0}}}]
+    # Counted over the same matches; the total is the chosen genres' count.
+    assert counts["query"] == page["query"]
+    assert "post_filter" not in counts
+    assert counts["aggs"]["genres"]["terms"]["order"] == [{"_count": "desc"}, {"_key": "asc"}]
+    assert counts["aggs"]["chosen_genres"] == {"filter": chosen}
+
+
+def test_the_page_skips_counting_and_the_counts_are_a_cacheable_request_of_their_own() -> None:
+    page_header, page, counts_header, counts = msearch_lines(query("star wars"))
+    assert page_header == {}
+    assert page["track_total_hits"] is False
+    assert "aggs" not in page
+    # Only a size-0 request may be kept by the shard request cache.
+    assert counts_header == {"request_cache": True}
+    assert counts["size"] == 0
+    assert counts["track_total_hits"] is True
 
 
 def test_no_filters_no_post_filter() -> None:
-    body = search_body(query())
-    assert "post_filter" not in body
-    assert body["query"]["bool"]["filter"] == []
+    page, counts = search_bodies(query())
+    assert "post_filter" not in page
+    assert page["query"]["bool"]["filter"] == []
+    assert "chosen_genres" not in counts["aggs"]
 
 
 def test_paging_never_reaches_past_the_result_window() -> None:
-    assert (search_body(query(limit=20, page=3))["from"], search_body(query(limit=20, page=3))["size"]) == (40, 20)
-    deep = search_body(query(limit=100, page=200))
+    assert (page_body(query(limit=20, page=3))["from"], page_body(query(limit=20, page=3))["size"]) == (40, 20)
+    deep = page_body(query(limit=100, page=200))
     assert deep["from"] + deep["size"] <= MAX_RESULT_WINDOW
+
+
+def test_the_other_layout_reading_allows_no_typos() -> None:
+    tree = text_query("Xthyjt pthrfkj")
+    assert tree is not None
+    typed, other = tree["dis_max"]["queries"]
+    assert found(typed, "fuzziness")
+    assert not found(other, "fuzziness")
 
 
 def test_suggest_wants_a_prefix_of_the_last_word_and_whole_earlier_words() -> None:
