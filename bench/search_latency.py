@@ -8,7 +8,7 @@ the mesh on free ports as `make run` does (for OpenSearch, the search service in
 the devstack's OpenSearch, started if needed), then, with the same requests cycled:
 1. raw engine: the SearchIndex adapter in this process, one request at a time (before and after the load runs,
    pooled, so drift on a noisy machine shows in both);
-2. OpenSearch only: its `_search` over HTTP with the adapter's own request bodies, open loop at --rps;
+2. OpenSearch only: its `_msearch` over HTTP with the adapter's own request bodies, open loop at --rps;
 3. REST through Envoy, one request at a time (REST → Envoy → gRPC → service → engine → back);
 4. REST through Envoy, open loop at --rps: requests leave on a fixed schedule whatever the replies do, so a
    slow reply cannot hide the queueing it causes.
@@ -41,7 +41,7 @@ from bench import vegeta
 from bench.report import percentile, publish
 from devstack.mesh import free_port
 from search_svc.adapters.opensearch_index_loader import OpenSearchIndexLoader
-from search_svc.adapters.opensearch_search_index import OpenSearchSearchIndex, search_body
+from search_svc.adapters.opensearch_search_index import OpenSearchSearchIndex, msearch_lines
 from search_svc.adapters.tantivy_search_index import TantivySearchIndex
 from search_svc.domain.video_query import VideoQuery, video_query
 from search_svc.ports.search_index import SearchIndex
@@ -89,6 +89,8 @@ class Catalogue:
     name: str  # names the index, the alias and the report's section
     requests: list[dict[str, str]]
     p99_target: dict[str, float]  # by engine, milliseconds
+    # The issue asks p50 ≤ 1.5× the raw engine's of the legacy catalogue only; elsewhere the ratio is information.
+    p50_ratio_target: float | None
 
 
 def as_query(params: dict[str, str]) -> VideoQuery:
@@ -111,10 +113,11 @@ def catalogue_of(args: argparse.Namespace) -> Catalogue:
         if not source.exists():
             WORK.mkdir(parents=True, exist_ok=True)
             etl("synthetic", str(source), "--movies", str(args.synthetic))
-        return Catalogue(source, f"synthetic-{args.synthetic}", SYNTHETIC_REQUESTS, {"tantivy": 50, "opensearch": 100})
+        targets = {"tantivy": 50.0, "opensearch": 100.0}
+        return Catalogue(source, f"synthetic-{args.synthetic}", SYNTHETIC_REQUESTS, targets, None)
     source = args.catalogue.resolve()
     name = re.sub(r"[^a-z0-9-]+", "-", source.stem.lower()).strip("-")
-    return Catalogue(source, name, LEGACY_REQUESTS, {"tantivy": 20, "opensearch": 20})
+    return Catalogue(source, name, LEGACY_REQUESTS, {"tantivy": 20.0, "opensearch": 20.0}, 1.5)
 
 
 def etl(*args: str) -> None:
@@ -156,8 +159,8 @@ def opensearch_engine(catalogue: Catalogue, reuse: bool) -> Iterator[Engine]:
             etl("load", str(catalogue.source), "--engine", "opensearch", "--opensearch-url", url, "--alias", alias)
 
         def raw_http(query: VideoQuery) -> vegeta.Target:
-            body = json.dumps(search_body(query)).encode()
-            return vegeta.Target(f"{url}/{alias}/_search", "POST", body, (("Content-Type", "application/json"),))
+            body = "".join(json.dumps(line) + "\n" for line in msearch_lines(query)).encode()
+            return vegeta.Target(f"{url}/{alias}/_msearch", "POST", body, (("Content-Type", "application/x-ndjson"),))
 
         yield Engine(
             "opensearch",
@@ -335,7 +338,7 @@ def main() -> int:
         sample_row("raw engine: adapter in process, one at a time", raw),
     ]
     if raw_loaded is not None:
-        lines.append(load_row(f"raw engine: its `_search` over HTTP at {args.rps} rps", raw_loaded))
+        lines.append(load_row(f"raw engine: its `_msearch` over HTTP at {args.rps} rps", raw_loaded))
     lines += [
         load_row("REST through Envoy, one at a time", one_by_one),
         load_row(f"REST through Envoy, open loop at {args.rps} rps", loaded),
@@ -344,11 +347,15 @@ def main() -> int:
         "",
         f"p99 at {args.rps} rps: {loaded.p99:.1f} ms against ≤ {target:g} ms — "
         f"{'met' if loaded.p99 <= target else 'not met'}. "
-        f"p50 at {args.rps} rps ÷ raw engine p50 (in process): {ratio:.2f}× against ≤ 1.5× — "
-        f"{'met' if ratio <= 1.5 else 'not met'}.",
+        f"p50 at {args.rps} rps ÷ raw engine p50 (in process): {ratio:.2f}×"
+        + (
+            f" against ≤ {ratio_target:g}× — {'met' if ratio <= ratio_target else 'not met'}."
+            if (ratio_target := catalogue.p50_ratio_target) is not None
+            else "."
+        ),
     ]
     if raw_loaded is not None:
-        lines[-1] += f" ÷ raw `_search` p50 at the same rate: {loaded.p50 / raw_loaded.p50:.2f}×."
+        lines[-1] += f" ÷ raw `_msearch` p50 at the same rate: {loaded.p50 / raw_loaded.p50:.2f}×."
     lines.append(f"<!-- search-latency:{args.engine}:{catalogue.name}:end -->")
     marks = (lines[0], lines[-1])
     publish("\n".join(lines), args.write, marks)
