@@ -37,7 +37,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from bench import vegeta
+from bench import cpu, vegeta
 from bench.report import percentile, publish
 from devstack.mesh import free_port
 from search_svc.adapters.opensearch_index_loader import OpenSearchIndexLoader
@@ -133,6 +133,7 @@ class Engine:
     open_index: Callable[[], SearchIndex]
     raw_http: Callable[[VideoQuery], vegeta.Target] | None  # the engine's own HTTP API, if it has one
     note: str = ""
+    pid: int | None = None  # a server process, whose CPU time is counted
 
 
 @contextmanager
@@ -168,6 +169,7 @@ def opensearch_engine(catalogue: Catalogue, reuse: bool) -> Iterator[Engine]:
             lambda: OpenSearchSearchIndex(url, alias),
             raw_http,
             jvm_note(url),
+            server.status().pid,
         )
     finally:
         if started:
@@ -230,8 +232,8 @@ async def total_of(open_index: Callable[[], SearchIndex]) -> int:
 
 
 @contextmanager
-def running_mesh(tmp: Path, service_env: dict[str, str]) -> Iterator[str]:
-    """`python -m devstack run` on free ports; yields the gateway's base URL."""
+def running_mesh(tmp: Path, service_env: dict[str, str]) -> Iterator[tuple[str, int]]:
+    """`python -m devstack run` on free ports; yields the gateway's base URL and the launcher's pid."""
     http_port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "CATALOGUE"} | {
         # Read by the launcher only when the service's own index is empty (OpenSearch runs): a throwaway.
@@ -255,10 +257,29 @@ def running_mesh(tmp: Path, service_env: dict[str, str]) -> Iterator[str]:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the mesh did not start:\n{log.read_text()[-3000:]}")
             time.sleep(0.1)
-        yield f"http://127.0.0.1:{http_port}"
+        yield f"http://127.0.0.1:{http_port}", process.pid
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(60)
+
+
+def open_loop_with_cpu(
+    targets: list[vegeta.Target], rate: int, seconds: float, launcher: int, engine: Engine
+) -> tuple[vegeta.Result, dict[str, float]]:
+    """The open-loop run, and the CPU seconds each part of the path spent on it."""
+    mesh = cpu.descendants(launcher)
+    parts = {"search service": cpu.running(mesh, "search_svc"), "Envoy": cpu.running(mesh, "envoy")}
+    if engine.pid is not None:
+        parts[engine.name] = [engine.pid]
+    before = {name: cpu.seconds(pids) for name, pids in parts.items()}
+    generator_before = os.times()
+    result = vegeta.attack(targets, rate=rate, seconds=seconds)
+    generator_after = os.times()
+    spent = {name: cpu.seconds(pids) - before[name] for name, pids in parts.items()}
+    spent["load generator"] = (generator_after.children_user + generator_after.children_system) - (
+        generator_before.children_user + generator_before.children_system
+    )
+    return result, spent
 
 
 def through_gateway(base_url: str, requests: list[dict[str, str]]) -> list[vegeta.Target]:
@@ -308,7 +329,7 @@ def main() -> int:
         raw_loaded = None
         if engine.raw_http is not None:
             raw_loaded = vegeta.attack([engine.raw_http(q) for q in queries], rate=args.rps, seconds=args.seconds)
-        with running_mesh(Path(tmp), engine.service_env) as base_url:
+        with running_mesh(Path(tmp), engine.service_env) as (base_url, launcher):
             targets = through_gateway(base_url, catalogue.requests)
             # Proves the service answers from the index measured raw, not from some other catalogue.
             served = httpx.get(f"{base_url}{COLLECTION}", params={"limit": "1"}, timeout=10).raise_for_status()
@@ -316,7 +337,7 @@ def main() -> int:
                 raise RuntimeError(f"the service serves another catalogue: {served.text[:200]}")
             one_by_one = vegeta.attack(targets, rate=0, seconds=args.sequential_seconds, sequential=True)
             vegeta.attack(targets, rate=args.rps, seconds=3)  # warm-up at the rate
-            loaded = vegeta.attack(targets, rate=args.rps, seconds=args.seconds)
+            loaded, spent = open_loop_with_cpu(targets, args.rps, args.seconds, launcher, engine)
             card = vegeta.Target(f"{base_url}/api/v1/video/get/{card_id}")
             path_only = vegeta.attack([card], rate=args.rps, seconds=args.seconds / 2)
         raw += asyncio.run(raw_engine(engine.open_index, queries, args.rounds))
@@ -356,6 +377,13 @@ def main() -> int:
     ]
     if raw_loaded is not None:
         lines[-1] += f" ÷ raw `_msearch` p50 at the same rate: {loaded.p50 / raw_loaded.p50:.2f}×."
+    busy = sum(spent.values()) / args.seconds / (os.cpu_count() or 1)
+    lines += [
+        "",
+        "CPU per request in the open-loop run: "
+        + ", ".join(f"{name} {seconds / loaded.requests * 1000:.2f} ms" for name, seconds in spent.items())
+        + f"; together {busy:.0%} of the machine's {os.cpu_count()} cores.",
+    ]
     lines.append(f"<!-- search-latency:{args.engine}:{catalogue.name}:end -->")
     marks = (lines[0], lines[-1])
     publish("\n".join(lines), args.write, marks)
