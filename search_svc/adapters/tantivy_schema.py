@@ -21,6 +21,7 @@ from typing import Any
 
 import tantivy
 
+from meshkit.errors import Unavailable
 from search_svc.domain.analysis import STEMMERS, STOPWORDS, TOKEN_PATTERN, fold
 from search_svc.domain.movie import Actor, Movie, VideoSummary, Writer
 from search_svc.domain.text import fold_yo
@@ -118,7 +119,7 @@ def schema() -> tantivy.Schema:
     builder.add_unsigned_field(ID_PREFIX, indexed=True, fast=True)
     builder.add_unsigned_field(TITLE_PREFIX, indexed=True, fast=True)
     # Weighs suggestions by rating: tantivy multiplies a score by log2(2 + weight), so 0..1 lifts it by at most
-    # ~1.6x, never past a match in the layout the user typed in (see tantivy_search_index.OTHER_LAYOUT_BOOST).
+    # ~1.6x, never past a match in the layout the user typed in (see tantivy_queries.OTHER_LAYOUT_BOOST).
     builder.add_float_field(RATING_WEIGHT, fast=True)
     return builder.build()
 
@@ -204,3 +205,11 @@ def movie_from_card(card: bytes) -> Movie:
 def summary_from_card(card: bytes) -> VideoSummary:
     fields = json.loads(card)
     return VideoSummary(fields["id"], fields["title"], fields["imdb_rating"])
+
+
+def stored_card(searcher: tantivy.Searcher, address: tantivy.DocAddress) -> bytes:
+    """The card stored with the movie at `address`."""
+    card = searcher.doc(address).get_first(CARD)
+    if not isinstance(card, bytes):
+        raise Unavailable(f"the catalogue index holds a movie without its card at {address}")
+    return card

@@ -1,0 +1,183 @@
+"""Text on tantivy as a query: typos, both keyboard layouts, stop-word titles and title completion.
+
+Text, per reading of the query (as typed, then in the other keyboard layout at a lower boost and without typos):
+each analysed word must match; it scores its best field (title over people over genre over description, BM25).
+In a field that lacks the word as typed, a term one typo away (two from 8 letters, first letter kept; in titles
+and names the word unstemmed too) counts flat at a share of that field's weight. A reading made only of stop words
+must find them all among the title's words. Suggestions match titles only: finished words as in search, the last
+one as the start of a title word (or the whole of one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import tantivy
+
+from search_svc.adapters import tantivy_schema as schema
+from search_svc.domain.text import fold_yo, layout_variants
+from search_svc.domain.video_query import VideoQuery
+
+FIELD_BOOSTS = {schema.TITLE: 5.0, schema.PEOPLE: 3.0, schema.GENRE_TEXT: 2.0, schema.DESCRIPTION: 1.0}
+# A typo match scores this share of its field's boost, flat: BM25 of an exact match is usually worth more.
+TYPO_SHARE = 0.5
+# A word found in several fields counts a little more than in its best one alone.
+TIE_BREAKER = 0.1
+OTHER_LAYOUT_BOOST = 0.5
+# Query words of these lengths (after analysis) allow one typo, and two from the second length on.
+ONE_TYPO, TWO_TYPOS = 4, 8
+
+
+def text_query(searcher: tantivy.Searcher, text: str) -> tantivy.Query | None:
+    """Movies matching every word of some reading of `text`; None when no reading has a word."""
+    return _any_reading(searcher, text, _reading, _exact_reading)
+
+
+def completion_query(searcher: tantivy.Searcher, text: str) -> tantivy.Query | None:
+    """Titles holding the typed words, the last one possibly unfinished."""
+    return _any_reading(searcher, text, _completion)
+
+
+Build = Callable[[tantivy.Searcher, str], tantivy.Query | None]
+
+
+def _any_reading(
+    searcher: tantivy.Searcher, text: str, build: Build, build_other: Build | None = None
+) -> tantivy.Query | None:
+    """`build` for the text as typed, `build_other` (or `build`) for it in the other keyboard layout."""
+    readings = [
+        (build if n == 0 else build_other or build)(searcher, fold_yo(reading))
+        for n, reading in enumerate(layout_variants(text))
+    ]
+    choices = [
+        (tantivy.Occur.Should, query if n == 0 else tantivy.Query.boost_query(query, OTHER_LAYOUT_BOOST))
+        for n, query in enumerate(readings)
+        if query is not None
+    ]
+    if not choices:
+        return None
+    return choices[0][1] if len(choices) == 1 else tantivy.Query.boolean_query(choices)
+
+
+def _reading(searcher: tantivy.Searcher, text: str, *, typos: bool = True) -> tantivy.Query | None:
+    words_by_term: dict[str, str] = {}
+    for term, word in schema.query_words(text):
+        words_by_term.setdefault(term, word)
+    if words_by_term:
+        return _every(_word(searcher, term, word, typos=typos) for term, word in words_by_term.items())
+    # Only stop words: the title must hold them all, verbatim.
+    words = dict.fromkeys(schema.plain_words(text))
+    if not words:
+        return None
+    return _every(term_query(schema.TITLE_PLAIN, word) for word in words)
+
+
+def _exact_reading(searcher: tantivy.Searcher, text: str) -> tantivy.Query | None:
+    # Text typed on the wrong layout is taken as typed right, as on OpenSearch, where typos on top of it would
+    # cost as much again.
+    return _reading(searcher, text, typos=False)
+
+
+def _word(searcher: tantivy.Searcher, term: str, word: str, *, typos: bool = True) -> tantivy.Query:
+    options = [tantivy.Query.boost_query(term_query(name, term), boost) for name, boost in FIELD_BOOSTS.items()]
+    if not typos:
+        return tantivy.Query.disjunction_max_query(options, tie_breaker=TIE_BREAKER)
+    options += [
+        tantivy.Query.const_score_query(typo, boost * TYPO_SHARE)
+        for name, boost in FIELD_BOOSTS.items()
+        if (typo := _typo(searcher, name, term, word)) is not None
+    ]
+    return tantivy.Query.disjunction_max_query(options, tie_breaker=TIE_BREAKER)
+
+
+def _typo(searcher: tantivy.Searcher, name: str, term: str, word: str | None = None) -> tantivy.Query | None:
+    """Terms of the field one or two edits from `term` (or from `word`, the same word unstemmed, in the fields
+    that keep words unstemmed too), the first letter kept (see tantivy_schema.FUZZY).
+
+    None when the field knows `term` itself: a word found as typed is taken as meant. Besides sparing near
+    misses ("like" for "luke"), this keeps common words fast, whose neighbours would add up to much of the index.
+    """
+    if len(term) < ONE_TYPO or searcher.doc_freq(name, term) > 0:
+        return None
+    forms = [term]
+    if word is not None and word != term and name in schema.UNSTEMMED_TYPO_FIELDS:
+        forms.append(word)
+    queries = [
+        tantivy.Query.fuzzy_term_query(
+            schema.schema(),
+            f"{schema.FUZZY}.{name}.{form[0]}",
+            form[1:],
+            distance=1 if len(form) < TWO_TYPOS else 2,
+            transposition_cost_one=True,
+        )
+        for form in forms
+    ]
+    if len(queries) == 1:
+        return queries[0]
+    return tantivy.Query.boolean_query([(tantivy.Occur.Should, query) for query in queries])
+
+
+def _completion(searcher: tantivy.Searcher, text: str) -> tantivy.Query | None:
+    words = schema.plain_words(text)
+    if not words:
+        return None
+    *done, last = words
+    # A finished stop word is skipped, as in search.
+    clauses = [_title_word(searcher, term) for word in dict.fromkeys(done) for term in schema.analyze(word)]
+    # The word being typed starts a title word, or is one (typo allowed). It is letters and digits only (the
+    # analyser's tokens), so it needs no escaping in a regex.
+    started = tantivy.Query.regex_query(schema.schema(), schema.TITLE_PLAIN, f"{last}.*")
+    typed = [
+        tantivy.Query.const_score_query(started, 1.0),
+        *(_title_word(searcher, term) for term in schema.analyze(last)),
+    ]
+    clauses.append(tantivy.Query.disjunction_max_query(typed))
+    query = _every(clauses)
+    if len(words) == 1:
+        return query
+    # The words in the order typed rank above the same words scattered.
+    phrase: list[str | tuple[int, str]] = list(words)
+    in_order = tantivy.Query.phrase_prefix_query(schema.schema(), schema.TITLE_PLAIN, phrase)
+    return tantivy.Query.boolean_query([(tantivy.Occur.Must, query), (tantivy.Occur.Should, in_order)])
+
+
+def _title_word(searcher: tantivy.Searcher, term: str) -> tantivy.Query:
+    exact = term_query(schema.TITLE, term)
+    typo = _typo(searcher, schema.TITLE, term)
+    if typo is None:
+        return exact
+    return tantivy.Query.disjunction_max_query([exact, tantivy.Query.const_score_query(typo, TYPO_SHARE)])
+
+
+def rating_filter(query: VideoQuery) -> list[tantivy.Query]:
+    if query.min_rating is None and query.max_rating is None:
+        return []
+    return [
+        tantivy.Query.range_query(
+            schema.schema(), schema.IMDB_RATING, tantivy.FieldType.Float, query.min_rating, query.max_rating
+        )
+    ]
+
+
+def genre_filter(query: VideoQuery) -> list[tantivy.Query]:
+    if not query.genres:
+        return []
+    return [tantivy.Query.term_set_query(schema.schema(), schema.GENRE, list(query.genres))]
+
+
+def all_of(scored: tantivy.Query, *filters: tantivy.Query) -> tantivy.Query:
+    if not filters:
+        return scored
+    return tantivy.Query.boolean_query(
+        [(tantivy.Occur.Must, scored)]
+        + [(tantivy.Occur.Must, tantivy.Query.const_score_query(part, 0.0)) for part in filters]
+    )
+
+
+def _every(clauses: Iterable[tantivy.Query]) -> tantivy.Query:
+    musts = [(tantivy.Occur.Must, clause) for clause in clauses]
+    return musts[0][1] if len(musts) == 1 else tantivy.Query.boolean_query(musts)
+
+
+def term_query(name: str, value: str) -> tantivy.Query:
+    return tantivy.Query.term_query(schema.schema(), name, value)
