@@ -42,12 +42,12 @@ from pathlib import Path
 import tantivy
 from opensearchpy import OpenSearch as OpenSearchClient
 
+from bench.opensearch_server import devstack_opensearch
 from bench.report import publish
-from devstack.engines.opensearch import OpenSearch
 from etl.legacy import count_movies, read_movies
 from etl.load import DEFAULT_BATCH_SIZE
 from search_svc.adapters import tantivy_schema
-from search_svc.adapters.opensearch_index_loader import OpenSearchIndexLoader, _ndjson
+from search_svc.adapters.opensearch_index_loader import OpenSearchIndexLoader, bulk_body
 from search_svc.adapters.tantivy_index_loader import WRITER_HEAP_BYTES, WRITER_THREADS
 from search_svc.domain.movie import Movie
 
@@ -210,7 +210,7 @@ def _bulk_loop(client: OpenSearchClient, bodies: Sequence[bytes], expected: int,
 def bench_opensearch(setup: Setup, url: str) -> dict[str, Runs]:
     movies = setup.movies
     size = setup.batch_size
-    bodies = [_ndjson(movies[start : start + size]) for start in range(0, len(movies), size)]
+    bodies = [bulk_body(movies[start : start + size]) for start in range(0, len(movies), size)]
     client = OpenSearchClient(hosts=[url], timeout=120)
     # Everything made here starts with this, so that cleaning up cannot touch anything else.
     prefix = f"bench-etl-{secrets.token_hex(4)}"
@@ -236,22 +236,12 @@ def bench_opensearch(setup: Setup, url: str) -> dict[str, Runs]:
 
 @contextmanager
 def opensearch_url(given: str | None) -> Iterator[str]:
-    """The given URL, or the devstack's OpenSearch: reused when healthy, else started here and stopped after."""
+    """The given URL, or the devstack's OpenSearch."""
     if given is not None:
         yield given
         return
-    engine = OpenSearch()
-    started = False
-    if not engine.status().healthy:
-        print("starting OpenSearch from the devstack", file=sys.stderr, flush=True)
-        engine.install()
-        engine.start()
-        started = True
-    try:
-        yield engine.endpoints()["url"]
-    finally:
-        if started:
-            engine.stop()
+    with devstack_opensearch() as server:
+        yield server.endpoints()["url"]
 
 
 def _say(what: str, seconds: float, movies: int) -> None:

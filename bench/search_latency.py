@@ -38,6 +38,7 @@ from urllib.parse import urlencode
 import httpx
 
 from bench import cpu, vegeta
+from bench.opensearch_server import devstack_opensearch
 from bench.report import percentile, publish
 from devstack.mesh import free_port
 from search_svc.adapters.opensearch_index_loader import OpenSearchIndexLoader
@@ -146,14 +147,7 @@ def tantivy_engine(catalogue: Catalogue, reuse: bool) -> Iterator[Engine]:
 
 @contextmanager
 def opensearch_engine(catalogue: Catalogue, reuse: bool) -> Iterator[Engine]:
-    from devstack.engines.opensearch import OpenSearch  # noqa: PLC0415  (tantivy runs need no devstack)
-
-    server = OpenSearch()
-    started = not server.status().healthy
-    if started:
-        server.install()
-        server.start()
-    try:
+    with devstack_opensearch() as server:
         url = server.endpoints()["url"]
         alias = f"bench-{catalogue.name}"
         if not (reuse and OpenSearchIndexLoader(url, alias=alias).serving_count() is not None):
@@ -171,9 +165,6 @@ def opensearch_engine(catalogue: Catalogue, reuse: bool) -> Iterator[Engine]:
             jvm_note(url),
             server.status().pid,
         )
-    finally:
-        if started:
-            server.stop()
 
 
 def jvm_note(url: str) -> str:
@@ -215,18 +206,12 @@ async def raw_card(open_index: Callable[[], SearchIndex], movie_id: str, rounds:
     return samples
 
 
-async def first_id(open_index: Callable[[], SearchIndex]) -> str:
+async def catalogue_facts(open_index: Callable[[], SearchIndex]) -> tuple[int, str]:
+    """How many movies the index serves, and the first one's id."""
     index = open_index()
     try:
-        return (await index.search(as_query({"limit": "1", "sort": "id"}))).items[0].id
-    finally:
-        await index.close()
-
-
-async def total_of(open_index: Callable[[], SearchIndex]) -> int:
-    index = open_index()
-    try:
-        return (await index.search(as_query({"limit": "1"}))).total
+        page = await index.search(as_query({"limit": "1", "sort": "id"}))
+        return page.total, page.items[0].id
     finally:
         await index.close()
 
@@ -322,9 +307,8 @@ def main() -> int:
     queries = [as_query(params) for params in catalogue.requests]
     serve = tantivy_engine if args.engine == "tantivy" else opensearch_engine
     with serve(catalogue, args.reuse) as engine, tempfile.TemporaryDirectory(prefix="cinemesh-latency-") as tmp:
-        loaded_total = asyncio.run(total_of(engine.open_index))
+        loaded_total, card_id = asyncio.run(catalogue_facts(engine.open_index))
         raw = asyncio.run(raw_engine(engine.open_index, queries, args.rounds))
-        card_id = asyncio.run(first_id(engine.open_index))
         raw_get = asyncio.run(raw_card(engine.open_index, card_id, args.rounds * len(queries)))
         raw_loaded = None
         if engine.raw_http is not None:

@@ -25,8 +25,8 @@ from pathlib import Path
 import yaml
 from opensearchpy import OpenSearch as OpenSearchClient
 
+from bench.opensearch_server import devstack_opensearch
 from bench.report import publish
-from devstack.engines.opensearch import OpenSearch
 from etl.demo import write_demo
 from etl.legacy import read_movies
 from search_svc.adapters.opensearch_index_loader import OpenSearchIndexLoader
@@ -189,19 +189,10 @@ def main() -> int:
     if not LEGACY.is_file():
         print(f"the legacy export is missing at {LEGACY}", file=sys.stderr)
         return 1
-    engine = OpenSearch()
-    started_here = not engine.status().healthy
-    if started_here:
-        engine.install()
-        engine.start()
-    try:
-        with tempfile.TemporaryDirectory(prefix="cinemesh-quality-") as tmp:
-            demo = Path(tmp) / "demo.sqlite"
-            write_demo(demo)
-            results = asyncio.run(evaluate({"legacy": LEGACY, "demo": demo}, engine.endpoints()["url"], Path(tmp)))
-    finally:
-        if started_here:
-            engine.stop()
+    with devstack_opensearch() as server, tempfile.TemporaryDirectory(prefix="cinemesh-quality-") as tmp:
+        demo = Path(tmp) / "demo.sqlite"
+        write_demo(demo)
+        results = asyncio.run(evaluate({"legacy": LEGACY, "demo": demo}, server.endpoints()["url"], Path(tmp)))
     publish(report(results), args.write, MARK, new_file="# Search quality\n\nWritten by the command below.\n")
     return 0
 

@@ -97,7 +97,7 @@ class OpenSearchIndexVersion:
         if not pending:
             return
         # Serialised here, while the previous batch is still being indexed.
-        body = _ndjson(pending)
+        body = bulk_body(pending)
         self._wait_in_flight()
         self._in_flight = self._sender.submit(self._send, pending, body)
 
@@ -114,7 +114,7 @@ class OpenSearchIndexVersion:
             if not pending:
                 return
             if attempt:
-                body = _ndjson(pending)
+                body = bulk_body(pending)
             response = _call(functools.partial(self._client.bulk, index=self.name, body=body))
             if not response["errors"]:
                 return
@@ -191,7 +191,7 @@ class OpenSearchIndexVersion:
             _call(lambda: self._client.indices.delete(index=",".join(doomed), ignore_unavailable=True))
 
 
-def _ndjson(movies: Sequence[Movie]) -> bytes:
+def bulk_body(movies: Sequence[Movie]) -> bytes:
     # Serialised in one pass: the client's per-line serialiser would cost more than the engine's indexing.
     lines: list[str] = []
     for movie in movies:
