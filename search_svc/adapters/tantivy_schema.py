@@ -82,10 +82,14 @@ def analyze(text: str) -> list[str]:
 
 def query_words(text: str) -> list[tuple[str, str]]:
     """Each word of `text` that is not a stop word: its indexed term, and the word as written (lower-cased)."""
-    pairs = []
-    for word in _UNSTEMMED.analyze(fold_yo(text)):
-        pairs += [(term, word) for term in _MAIN.analyze(word)]
-    return pairs
+    return [(term, word) for word in _UNSTEMMED.analyze(fold_yo(text)) for term in _terms(word)]
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _terms(word: str) -> tuple[str, ...]:
+    # The main analyser stems word by word, so a text's terms are its unstemmed words' terms in turn: one pass
+    # over the text serves both, and a word seen before (most of them) costs a lookup.
+    return tuple(_MAIN.analyze(word))
 
 
 def plain_words(text: str) -> list[str]:
@@ -162,8 +166,9 @@ def prefix_number(text: str) -> int:
 
 
 def _fuzzy_tokens(field: str, text: str) -> list[str]:
-    tokens = _MAIN.analyze(text)
-    return tokens + _UNSTEMMED.analyze(text) if field in UNSTEMMED_TYPO_FIELDS else tokens
+    words = _UNSTEMMED.analyze(text)
+    terms = [term for word in words for term in _terms(word)]
+    return terms + words if field in UNSTEMMED_TYPO_FIELDS else terms
 
 
 def _by_first_letter(tokens: Iterable[str]) -> dict[str, list[str]]:
