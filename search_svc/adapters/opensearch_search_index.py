@@ -126,13 +126,11 @@ class OpenSearchSearchIndex:
             # The connection error names internal hosts and ports: the log gets it, the client does not.
             log.warning("OpenSearch cannot be reached: %s", error.error)
             raise Unavailable("OpenSearch cannot be reached") from error
-        except NotFoundError as error:
-            if error.error == "index_not_found_exception":
-                raise Unavailable(f"no catalogue loaded yet: run the ETL (alias {self._alias!r} is missing)") from error
-            raise
         except TransportError as error:
-            if isinstance(error.status_code, int) and (error.status_code >= 500 or error.status_code == 429):
-                raise Unavailable(f"OpenSearch failed ({error.status_code}): {error.error}") from error
+            status = error.status_code if isinstance(error.status_code, int) else 0
+            unavailable = self._unavailable(status, str(error.error))
+            if unavailable is not None:
+                raise unavailable from error
             raise
         return self._whole(response)
 
@@ -142,16 +140,20 @@ class OpenSearchSearchIndex:
             error = response["error"]
             reason = error.get("type", "unknown") if isinstance(error, dict) else str(error)
             status = int(response.get("status", 500))
-            if reason == "index_not_found_exception":
-                raise Unavailable(f"no catalogue loaded yet: run the ETL (alias {self._alias!r} is missing)")
-            if status >= 500 or status == 429:
-                raise Unavailable(f"OpenSearch failed ({status}): {reason}")
-            raise RuntimeError(f"OpenSearch refused a search ({status}): {reason}")
+            raise self._unavailable(status, reason) or RuntimeError(f"OpenSearch refused a search ({status}): {reason}")
         shards = response.get("_shards", {})
         if response.get("timed_out") or shards.get("failed"):
             # A shard missing from the answer would make a partial page look whole.
             raise Unavailable(f"OpenSearch answered partially: {shards}")
         return response
+
+    def _unavailable(self, status: int, reason: str) -> Unavailable | None:
+        """The engine's error as UNAVAILABLE to the caller; None when it is not the engine's to answer for."""
+        if reason == "index_not_found_exception":
+            return Unavailable(f"no catalogue loaded yet: run the ETL (alias {self._alias!r} is missing)")
+        if status >= 500 or status == 429:
+            return Unavailable(f"OpenSearch failed ({status}): {reason}")
+        return None
 
 
 # --- query building: pure functions ---------------------------------------------------------------------------------
