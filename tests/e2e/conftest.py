@@ -16,17 +16,10 @@ from pathlib import Path
 import pytest
 
 from devstack.mesh import free_port
+from tests.data import LEGACY_EXPORT
 
 REPO = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 180
-# The real, dirty legacy export: CI has it beside the clone; the project never needs it to run.
-LEGACY_EXPORT = REPO.parent / "shared" / "data" / "movies-legacy.sqlite"
-
-
-def legacy_export() -> Path:
-    if not LEGACY_EXPORT.is_file():
-        pytest.fail(f"the legacy export is missing at {LEGACY_EXPORT}; the end-to-end tier serves it")
-    return LEGACY_EXPORT
 
 
 def port_is_open(port: int) -> bool:
@@ -102,5 +95,5 @@ def launched_mesh(log_dir: Path, *options: str, catalogue: Path | None = None) -
 @pytest.fixture(scope="session")
 def mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mesh]:
     """The whole mesh as `make run` starts it, once per test session, serving the legacy export."""
-    with launched_mesh(tmp_path_factory.mktemp("mesh"), catalogue=legacy_export()) as running:
+    with launched_mesh(tmp_path_factory.mktemp("mesh"), catalogue=LEGACY_EXPORT) as running:
         yield running

@@ -26,7 +26,8 @@ from devstack import catalogue
 from devstack.engines.opensearch import OpenSearch
 from devstack.gateway import GatewaySettings, Upstream, render
 from search_svc.settings import SearchSettings
-from tests.e2e.conftest import Mesh, launched_mesh, legacy_export
+from tests.data import LEGACY_EXPORT
+from tests.e2e.conftest import Mesh, launched_mesh
 from tests.e2e.test_rest_gateway import assert_json_error
 from tests.tcp_relay import TcpRelay
 
@@ -111,7 +112,7 @@ def alias(opensearch: OpenSearch) -> Iterator[str]:
     url = opensearch.endpoints()["url"]
     name = f"outage-{uuid.uuid4().hex[:8]}"
     settings = SearchSettings().model_copy(update={"opensearch_url": url, "opensearch_alias": name})
-    catalogue.ensure("production", settings, legacy_export())
+    catalogue.ensure("production", settings, LEGACY_EXPORT)
     yield name
     client = OpenSearchClient(hosts=[url], timeout=30)
     try:
@@ -146,7 +147,7 @@ def mesh(tmp_path_factory: pytest.TempPathFactory, relay: TcpRelay, alias: str) 
             patch.setenv("SEARCH_OPENSEARCH_URL", f"http://127.0.0.1:{relay.port}")
             patch.setenv("SEARCH_OPENSEARCH_ALIAS", alias)
             patch.setenv("SEARCH_OPENSEARCH_TIMEOUT_SECONDS", str(ENGINE_TIMEOUT_SECONDS))
-            running = stack.enter_context(launched_mesh(tmp_path_factory.mktemp("outage"), catalogue=legacy_export()))
+            running = stack.enter_context(launched_mesh(tmp_path_factory.mktemp("outage"), catalogue=LEGACY_EXPORT))
         yield running
 
 

@@ -1,12 +1,8 @@
-"""The ETL's reader on the real legacy export, and on the demo catalogue `make run` serves.
-
-The legacy file lives beside the clone (../shared/data); CI must have it, so there its absence fails the run.
-"""
+"""The ETL's reader on the real legacy export (tests/data), and on the demo catalogue `make run` serves."""
 
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,19 +14,12 @@ from etl.cleaning import PLACEHOLDERS, Tally
 from etl.demo import write_demo
 from etl.legacy import count_movies, read_movies
 from search_svc.domain.movie import Actor, Movie
-
-REPO = Path(__file__).resolve().parents[2]
-LEGACY = REPO.parent / "shared" / "data" / "movies-legacy.sqlite"
+from tests.data import LEGACY_EXPORT
 
 
 @pytest.fixture(scope="module")
 def legacy() -> Path:
-    if not LEGACY.is_file():
-        reason = f"the legacy export is not at {LEGACY}"
-        if os.environ.get("CI", "").lower() in {"true", "1"}:
-            pytest.fail(f"{reason}; CI must provide it")
-        pytest.skip(f"{reason} (outside CI only; CI fails without it)")
-    return LEGACY
+    return LEGACY_EXPORT
 
 
 @pytest.fixture(scope="module")
