@@ -46,9 +46,9 @@ from search_svc.adapters.opensearch_search_index import OpenSearchSearchIndex, m
 from search_svc.adapters.tantivy_search_index import TantivySearchIndex
 from search_svc.domain.video_query import VideoQuery, video_query
 from search_svc.ports.search_index import SearchIndex
+from tests.data import LEGACY_EXPORT
 
 REPO = Path(__file__).resolve().parent.parent
-LEGACY = REPO.parent / "shared" / "data" / "movies-legacy.sqlite"
 WORK = REPO / "build" / "bench"
 COLLECTION = "/api/v1/video/collection"
 
@@ -293,7 +293,9 @@ def main() -> int:
     )
     parser.add_argument("--engine", choices=("tantivy", "opensearch"), default="tantivy")
     source = parser.add_mutually_exclusive_group()
-    source.add_argument("--catalogue", type=Path, default=LEGACY, help="a legacy export (default: the shared one)")
+    source.add_argument(
+        "--catalogue", type=Path, default=LEGACY_EXPORT, help="a legacy export (default: the one in tests/data)"
+    )
     source.add_argument("--synthetic", type=int, metavar="N", help="generate N movies (kept in build/bench)")
     parser.add_argument("--rps", type=int, default=200, help="request rate of the open-loop runs")
     parser.add_argument("--seconds", type=float, default=20, help="length of each open-loop run")

@@ -36,10 +36,9 @@ from search_svc.adapters.tantivy_search_index import TantivySearchIndex
 from search_svc.domain.video_query import SortOrder, VideoQuery
 from search_svc.ports.index_loader import IndexLoader
 from search_svc.ports.search_index import SearchIndex
+from tests.data import LEGACY_EXPORT
 
-REPO = Path(__file__).resolve().parent.parent
 JUDGMENTS = Path(__file__).resolve().parent / "judgments"
-LEGACY = REPO.parent / "shared" / "data" / "movies-legacy.sqlite"
 MARK = ("<!-- search-quality:begin -->", "<!-- search-quality:end -->")
 K = 10
 
@@ -186,13 +185,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.search_quality", description=__doc__.split("\n\n")[0])
     parser.add_argument("--write", type=Path, help="update this Markdown file's section (e.g. docs/search-quality.md)")
     args = parser.parse_args()
-    if not LEGACY.is_file():
-        print(f"the legacy export is missing at {LEGACY}", file=sys.stderr)
-        return 1
     with devstack_opensearch() as server, tempfile.TemporaryDirectory(prefix="cinemesh-quality-") as tmp:
         demo = Path(tmp) / "demo.sqlite"
         write_demo(demo)
-        results = asyncio.run(evaluate({"legacy": LEGACY, "demo": demo}, server.endpoints()["url"], Path(tmp)))
+        results = asyncio.run(evaluate({"legacy": LEGACY_EXPORT, "demo": demo}, server.endpoints()["url"], Path(tmp)))
     publish(report(results), args.write, MARK, new_file="# Search quality\n\nWritten by the command below.\n")
     return 0
 
