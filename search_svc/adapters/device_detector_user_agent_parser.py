@@ -29,13 +29,29 @@ _DEVICE_CLASSES: dict[str, DeviceClass] = {
 }
 
 
+# One client of each kind the rule sets are organised by: desktop, phone, tablet, television, bot.
+_WARM_UP = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (Linux; Android 14; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Mobile",
+    "Mozilla/5.0 (iPad; CPU OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148",
+    "Mozilla/5.0 (Web0S; Linux/SmartTV) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/87.0 Safari/537.36",
+    "Googlebot/2.1 (+http://www.google.com/bot.html)",
+)
+
+
 class DeviceDetectorUserAgentParser:
     def __init__(self, cache_size: int = 10_000) -> None:
         self.parse = functools.lru_cache(maxsize=cache_size)(self._parse)
 
     def warm_up(self) -> None:
-        """The first parse loads the rule set (~1.5 s); pay it before serving traffic."""
-        self._parse("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36")
+        """Load the rule sets before serving traffic: each kind of client loads its own on first sight.
+
+        A Linux desktop alone left the device-model rules unloaded, and the first Windows browser then took
+        5 s, far past the route's deadline.
+        """
+        for user_agent in _WARM_UP:
+            self._parse(user_agent)
 
     @staticmethod
     def _parse(user_agent: str) -> ParsedUserAgent:
