@@ -22,7 +22,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from devstack import catalogue
-from devstack.engines.base import EngineError, PidFile, stop_pid
+from devstack.engines.base import EngineError, PidFile, check_version, stop_pid
 from devstack.engines.registry import ENGINES, production_env
 from devstack.gateway import REPO, GatewaySettings, Upstream, envoy_command, render, validate
 from devstack.processes import Child, base_env, spawn
@@ -161,6 +161,8 @@ def _production_env() -> dict[str, str]:
             f"the production profile needs the devstack engines; not healthy: {', '.join(down)}. "
             "Start them with `python -m devstack start` (or use `make run-stack`)."
         )
+    for engine in engines.values():
+        check_version(engine)
     return production_env(engines)
 
 

@@ -19,7 +19,7 @@ from devstack.engines.base import DevstackSettings, EngineError, Port
 from devstack.engines.detached import DetachedEngine, Launch
 from devstack.engines.java import find_java
 from devstack.engines.manifest import ensure_installed
-from devstack.engines.probe import http_ok
+from devstack.engines.probe import http_json, http_ok
 
 JAVA_MINIMUM = 21
 
@@ -71,6 +71,16 @@ class Apicurio(DetachedEngine):
 
     def healthy(self) -> bool:
         return http_ok(f"http://127.0.0.1:{self.settings.management_port}/health/ready", timeout=5.0)
+
+    @property
+    def pinned_version(self) -> str:
+        return self.settings.version
+
+    def running_version(self) -> str | None:
+        """`version` of the registry's own system info (`GET /apis/registry/v3/system/info`)."""
+        info = http_json(f"{self.endpoints()['registry_url']}/system/info", timeout=5.0)
+        version = info.get("version") if isinstance(info, dict) else None
+        return version if isinstance(version, str) else None
 
     def ports(self) -> Sequence[Port]:
         return [

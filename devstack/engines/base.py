@@ -71,6 +71,8 @@ class Status:
     healthy: bool
     pid: int | None
     endpoints: Mapping[str, str]
+    version: str | None = None
+    """What the engine reports running, when healthy."""
 
 
 class Engine(Protocol):
@@ -99,6 +101,41 @@ class Engine(Protocol):
 
     def reset(self) -> None:
         """Stop and delete its data (not the installed engine)."""
+
+    @property
+    def pinned_version(self) -> str:
+        """The release the devstack installs and expects to find running (a prefix such as "15" pins a major)."""
+
+    def running_version(self) -> str | None:
+        """The version the running engine reports about itself; None when it does not answer."""
+
+
+def same_release(running: str, pinned: str) -> bool:
+    """Whether `running` is the `pinned` release: "15.14" is "15", "3.8.0" is "3.8.0", "3.8.1" is not "3.8.0"."""
+    wanted = pinned.split(".")
+    return running.split(".")[: len(wanted)] == wanted
+
+
+def check_version(engine: Engine) -> str:
+    """The version `engine` reports running, when it is the pinned one; EngineError saying what differs otherwise.
+
+    Health alone says nothing about what answers: an engine left running by an older checkout (or started with
+    other settings) on the same ports and work dir would otherwise be reused as if it were the pinned release.
+    """
+    where = " ".join(engine.endpoints().values())
+    running = engine.running_version()
+    if running is None:
+        raise EngineError(
+            f"{engine.name} at {where} did not report its version; the devstack pins {engine.pinned_version}. "
+            f"See `python -m devstack logs {engine.name}`."
+        )
+    if not same_release(running, engine.pinned_version):
+        raise EngineError(
+            f"{engine.name} at {where} runs version {running}, but the devstack pins {engine.pinned_version}: "
+            f"stop it (`python -m devstack stop {engine.name}`) and start the pinned release, "
+            "or change the pin in the engine's settings"
+        )
+    return running
 
 
 # --- shared helpers -------------------------------------------------------------------------------------------------

@@ -32,6 +32,10 @@ class ClickHouseSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="DEVSTACK_CLICKHOUSE_", extra="ignore", frozen=True)
 
+    version: str = Field(
+        "18.16.1",
+        description="The release the server must report; Debian's clickhouse-server package is what installs it.",
+    )
     tcp_port: int = Field(9000, ge=1, le=65535, description="Native protocol (clickhouse-driver).")
     http_port: int = Field(8123, ge=1, le=65535, description="HTTP interface (/ping, queries over HTTP).")
     dir: Path | None = Field(None, description="Config, data, log and pid file; default WORK_DIR/clickhouse.")
@@ -94,15 +98,29 @@ class ClickHouse(DetachedEngine):
             return False
 
     def _select_one(self) -> bool:
+        return self._query("SELECT 1") == [(1,)]
+
+    @property
+    def pinned_version(self) -> str:
+        return self.settings.version
+
+    def running_version(self) -> str | None:
+        """`SELECT version()` on the server."""
+        rows = self._query("SELECT version()")
+        return rows[0][0] if rows and isinstance(rows[0][0], str) else None
+
+    def _query(self, sql: str) -> list[tuple[object, ...]] | None:
+        """The rows of `sql`, or None when the server does not answer."""
         client = Client(
             "127.0.0.1", port=self.settings.tcp_port, connect_timeout=1, send_receive_timeout=2, sync_request_timeout=1
         )
         try:
-            return bool(client.execute("SELECT 1") == [(1,)])
+            rows = client.execute(sql)
         except Exception:  # the driver raises its own errors as well as OSError; any of them means "not yet"
-            return False
+            return None
         finally:
             client.disconnect()
+        return [tuple(row) for row in rows]
 
     def endpoints(self) -> Mapping[str, str]:
         return {

@@ -21,6 +21,7 @@ from devstack.engines.base import (
     Port,
     Status,
     check_free,
+    check_version,
     pid_alive,
     spawn_detached,
     stop_pid,
@@ -71,6 +72,14 @@ class DetachedEngine(ABC):
     @abstractmethod
     def ports(self) -> Sequence[Port]: ...
 
+    @property
+    @abstractmethod
+    def pinned_version(self) -> str: ...
+
+    @abstractmethod
+    def running_version(self) -> str | None:
+        """Asked of the engine itself where its protocol allows."""
+
     @abstractmethod
     def prepare(self) -> Launch:
         """Write configuration and create directories (the engine is installed and stopped); how to launch it."""
@@ -81,11 +90,14 @@ class DetachedEngine(ABC):
             # Ours is running, or another start of it is under way: wait for it, unless it exits (crashed or killed).
             try:
                 self._await_healthy(pid)
-                return
             except EngineError:
                 if pid_alive(pid):
                     self.stop()
                     raise
+            else:
+                # Reused as it is: another release left running (by an older checkout, say) is refused, not stopped.
+                check_version(self)
+                return
         self._forget_exited()
         for port in self.ports():
             check_free(port)
@@ -97,6 +109,7 @@ class DetachedEngine(ABC):
         self.pid_file.write(pid)
         try:
             self._await_healthy(pid)
+            check_version(self)
         except EngineError:
             self.stop()
             raise
@@ -131,7 +144,9 @@ class DetachedEngine(ABC):
 
     def status(self) -> Status:
         pid = self.pid_file.read()
-        return Status(self.name, pid is not None, pid is not None and self.healthy(), pid, self.endpoints())
+        healthy = pid is not None and self.healthy()
+        version = self.running_version() if healthy else None
+        return Status(self.name, pid is not None, healthy, pid, self.endpoints(), version)
 
     def reset(self) -> None:
         self.stop()

@@ -120,16 +120,30 @@ class FerretDB(DetachedEngine):
         self.postgres.stop()
 
     def healthy(self) -> bool:
+        reply = self._admin_command("ping")
+        return reply is not None and reply.get("ok") == 1
+
+    @property
+    def pinned_version(self) -> str:
+        return self.settings.version
+
+    def running_version(self) -> str | None:
+        """`ferretdbVersion` of `buildInfo` (its `version` is the MongoDB release FerretDB imitates)."""
+        reply = self._admin_command("buildInfo")
+        version = reply.get("ferretdbVersion") if reply is not None else None
+        return version if isinstance(version, str) else None
+
+    def _admin_command(self, command: str) -> dict[str, object] | None:
         if not tcp_open("127.0.0.1", self.settings.port, timeout=0.5):
             # pymongo would keep retrying a refused connection for its whole selection timeout (heartbeat 0.5 s).
-            return False
+            return None
         client: MongoClient[dict[str, object]] = MongoClient(
             self.url, serverSelectionTimeoutMS=1000, connectTimeoutMS=1000, socketTimeoutMS=2000
         )
         try:
-            return client.admin.command("ping").get("ok") == 1
+            return dict(client.admin.command(command))
         except PyMongoError:
-            return False
+            return None
         finally:
             client.close()
 

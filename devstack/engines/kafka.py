@@ -8,7 +8,9 @@ has no meta.properties yet: formatting again would fail.
 from __future__ import annotations
 
 import base64
+import re
 import subprocess
+import time
 import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -26,6 +28,10 @@ from devstack.engines.manifest import ensure_installed
 from devstack.engines.probe import tcp_open
 
 JAVA_MINIMUM = 17
+# AppInfoParser's start-up line, "Kafka version: 4.4.0".
+_VERSION_LINE = re.compile(r"\bKafka version: (\S+)")
+# The broker logs it once it has finished starting, which may be a moment after it first answers clients.
+_VERSION_LINE_WAIT = 15.0
 
 _LOG4J2 = """\
 status = warn
@@ -100,6 +106,33 @@ class Kafka(DetachedEngine):
             return bool(admin.list_topics(timeout=1).brokers)
         except KafkaException:
             return False
+
+    @property
+    def pinned_version(self) -> str:
+        return self.settings.version
+
+    def running_version(self) -> str | None:
+        """The version the broker logged when this run of it started.
+
+        Kafka's protocol never tells a client the broker's release (ApiVersions lists request versions only, and
+        JMX is not enabled here), so the broker's own start-up line in this run's log is the honest source.
+        """
+        deadline = time.monotonic() + _VERSION_LINE_WAIT
+        while True:
+            pid = self.pid_file.read()
+            if pid is None:
+                return None
+            try:
+                text = self.log_path().read_text(errors="replace")
+            except OSError:
+                return None
+            # Only what this run logged: the start marker opens each run's section of the log.
+            match = _VERSION_LINE.search(text.rpartition(f"--- devstack: starting {self.name}")[2])
+            if match is not None:
+                return match.group(1)
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(0.2)
 
     def ports(self) -> Sequence[Port]:
         return [

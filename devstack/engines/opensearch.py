@@ -22,7 +22,7 @@ from devstack.engines.base import DevstackSettings, EngineError, Port, hand_to_u
 from devstack.engines.detached import DetachedEngine, Launch
 from devstack.engines.java import find_java
 from devstack.engines.manifest import ensure_installed
-from devstack.engines.probe import http_ok
+from devstack.engines.probe import http_json, http_ok
 from devstack.engines.staging import can_access, readable_tree
 
 JAVA_MINIMUM = 21
@@ -77,6 +77,17 @@ class OpenSearch(DetachedEngine):
     def healthy(self) -> bool:
         url = f"{self.endpoints()['url']}/_cluster/health?wait_for_status=yellow&timeout=1s"
         return http_ok(url, timeout=5.0)
+
+    @property
+    def pinned_version(self) -> str:
+        return self.settings.version
+
+    def running_version(self) -> str | None:
+        """`version.number` of `GET /`, as the node states it."""
+        root = http_json(f"{self.endpoints()['url']}/", timeout=5.0)
+        version = root.get("version") if isinstance(root, dict) else None
+        number = version.get("number") if isinstance(version, dict) else None
+        return number if isinstance(number, str) else None
 
     def ports(self) -> Sequence[Port]:
         return [

@@ -28,6 +28,7 @@ from devstack.engines.base import (
     Port,
     Status,
     check_free,
+    check_version,
     hand_to_unprivileged,
     log_tail,
     pid_alive,
@@ -79,6 +80,7 @@ class Postgres:
     def start(self) -> None:
         # A postmaster of this cluster whose pid file of ours was lost is adopted, not started twice.
         pid = self._pid.read() or self._postmaster_pid()
+        reused = pid is not None
         if pid is None:
             pid = self._launch()
         self._pid.write(pid)
@@ -90,6 +92,17 @@ class Postgres:
                 what="PostgreSQL",
                 log=self.log_path(),
             )
+        except EngineError:
+            self.stop()
+            raise
+        try:
+            check_version(self)
+        except EngineError:
+            # Another major left running on this cluster is refused, not stopped; one started here is stopped.
+            if not reused:
+                self.stop()
+            raise
+        try:
             self._ensure_database()
         except EngineError:
             self.stop()
@@ -187,11 +200,27 @@ class Postgres:
 
     def status(self) -> Status:
         pid = self._pid.read()
-        return Status(self.name, pid is not None, pid is not None and self.healthy(), pid, self.endpoints())
+        healthy = pid is not None and self.healthy()
+        version = self.running_version() if healthy else None
+        return Status(self.name, pid is not None, healthy, pid, self.endpoints(), version)
 
     def healthy(self) -> bool:
         result = self._psql("postgres", "SELECT 1")
         return result.returncode == 0 and result.stdout.strip() == "1"
+
+    @property
+    def pinned_version(self) -> str:
+        return MAJOR
+
+    def running_version(self) -> str | None:
+        """`SHOW server_version` without its packager's suffix: "15.14 (Debian 15.14-0+deb12u1)" is 15.14."""
+        result = self._psql("postgres", "SHOW server_version")
+        words = result.stdout.split() if result.returncode == 0 else []
+        return words[0] if words else None
+
+    def query(self, sql: str, database: str | None = None) -> subprocess.CompletedProcess[str]:
+        """`sql` run by psql as the superuser (unaligned, tuples only: one row a line, columns split by `|`)."""
+        return self._psql(database or self.settings.database, sql)
 
     def url(self, database: str | None = None) -> str:
         return f"postgres://{self.settings.user}@127.0.0.1:{self.settings.port}/{database or self.settings.database}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import json
 import socket
 import urllib.error
 import urllib.request
@@ -15,6 +16,18 @@ def http_ok(url: str, *, timeout: float = 5.0) -> bool:
             return int(response.status) == 200
     except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError):
         return False
+
+
+def http_json(url: str, *, timeout: float = 5.0) -> object | None:
+    """The JSON body GET `url` answers with 200; None on any failure."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            if int(response.status) != 200:
+                return None
+            body: object = json.loads(response.read())
+            return body
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError):
+        return None
 
 
 def tcp_open(host: str, port: int, *, timeout: float = 1.0) -> bool:
