@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Sequence
 
 from cinemesh.search.v1 import search_pb2_grpc
 
+from meshkit.adapters import report_adapter
 from meshkit.server import GrpcService
 from search_svc.adapters.device_detector_user_agent_parser import DeviceDetectorUserAgentParser
 from search_svc.entrypoints.grpc_servicer import SERVICE_NAME, SearchServicer
@@ -33,6 +34,7 @@ async def build(settings: SearchSettings) -> AsyncIterator[Sequence[GrpcService]
     user_agents = DeviceDetectorUserAgentParser(cache_size=settings.user_agent_cache_size)
     await asyncio.to_thread(user_agents.warm_up)
     index = search_index(settings)
+    report_adapter("search_index", index)
     try:
         servicer = SearchServicer(index, user_agents)
         yield [
