@@ -1,0 +1,202 @@
+"""`make run-stack` end to end: `devstack run --profile production` on the devstack engines, through Envoy, with
+each service answering from the engine behind each of its ports and never from an embedded one.
+
+The catalogue is written for this module, with titles no other catalogue has, and loaded the way the production
+profile loads one: `devstack run` hands it to the ETL, which publishes it in OpenSearch (under an alias of this
+module's own, so that nothing another user of the engine serves is swapped). The services are given an empty
+tantivy directory. A search that finds these titles and a card of one of them can only have come from OpenSearch;
+and each service names the engine behind each port on its /metrics.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import random
+import string
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from opensearchpy import OpenSearch as OpenSearchClient
+from prometheus_client.parser import text_string_to_metric_families
+
+from devstack.engines.apicurio import Apicurio
+from devstack.engines.clickhouse import ClickHouse
+from devstack.engines.ferretdb import FerretDB
+from devstack.engines.kafka import Kafka
+from devstack.engines.opensearch import OpenSearch
+from tests.e2e.conftest import Mesh, launched_mesh
+from tests.unit.fakes_legacy_export import movie_row, write_export
+
+pytestmark = [
+    pytest.mark.opensearch,
+    pytest.mark.kafka,
+    pytest.mark.apicurio,
+    pytest.mark.clickhouse,
+    pytest.mark.ferretdb,
+]
+
+# The engine behind each port of each service in the production profile, as the service reports it on /metrics.
+# UGC and the sink have no engine ports yet. When theirs land (documents on FerretDB, events on Kafka through the
+# Apicurio registry, analytics on ClickHouse), their adapters go here, and tests below prove that their data is
+# in those engines, as the search tests prove it for OpenSearch.
+PRODUCTION_ADAPTERS: dict[str, dict[str, str]] = {
+    "search": {"search_index": "opensearch"},
+    "ugc": {},
+    "sink": {},
+}
+
+# Only letters, so every analyzer keeps it one token; random, so no other catalogue has it.
+WORD = "".join(random.choices(string.ascii_lowercase, k=12))
+TITLE = f"The {WORD.capitalize()} Directive"
+SEQUEL = f"Return to {WORD.capitalize()}"
+OTHER = "A Quiet Afternoon"
+
+
+@pytest.fixture(scope="module")
+def catalogue(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A legacy export of three movies, two of them titled with WORD."""
+    return write_export(
+        tmp_path_factory.mktemp("catalogue") / "export.sqlite",
+        [
+            movie_row(
+                "tt9100001",
+                TITLE,
+                genre="Sci-Fi, Thriller",
+                director="Ada Quell",
+                writer="w1",
+                plot=f"A pilot follows the {WORD} signal to the edge of the map.",
+                imdb_rating="7.9",
+            ),
+            movie_row("tt9100002", SEQUEL, genre="Sci-Fi", director="Ada Quell", imdb_rating="6.4"),
+            movie_row("tt9100003", OTHER, genre="Drama", director="Ivo Marr", imdb_rating="8.1"),
+        ],
+        actors=[(1, "Lena Hart"), (2, "Оскар Вент")],
+        writers=[("w1", "Ada Quell")],
+        links=[("tt9100001", "1"), ("tt9100001", "2"), ("tt9100002", "1")],
+    )
+
+
+@pytest.fixture(scope="module")
+def alias(opensearch: OpenSearch) -> Iterator[str]:
+    name = f"e2e-production-{uuid.uuid4().hex[:8]}"
+    yield name
+    client = OpenSearchClient(hosts=[opensearch.endpoints()["url"]], timeout=30)
+    try:
+        for index in client.indices.get(index=f"{name}-*"):
+            client.indices.delete(index=index)
+    finally:
+        client.close()
+
+
+@pytest.fixture(scope="module")
+def mesh(
+    tmp_path_factory: pytest.TempPathFactory,
+    catalogue: Path,
+    alias: str,
+    opensearch: OpenSearch,
+    kafka: Kafka,
+    apicurio: Apicurio,
+    clickhouse: ClickHouse,
+    ferretdb: FerretDB,
+) -> Iterator[Mesh]:
+    """`devstack run --profile production`, which demands every engine healthy and of its pinned version."""
+    with contextlib.ExitStack() as stack:
+        # launched_mesh hands the devstack a copy of this process's environment, read only at start.
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("SEARCH_OPENSEARCH_ALIAS", alias)
+            log_dir = tmp_path_factory.mktemp("production")
+            running = stack.enter_context(launched_mesh(log_dir, "--profile", "production", catalogue=catalogue))
+        yield running
+
+
+@pytest.fixture(scope="module")
+def http(mesh: Mesh) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=mesh.base_url, timeout=10) as client:
+        yield client
+
+
+def test_a_search_finds_the_titles_that_only_opensearch_holds(http: httpx.Client) -> None:
+    reply = http.get("/api/v1/video/collection", params={"search": WORD})
+
+    assert reply.status_code == 200, reply.text
+    body = reply.json()
+    assert {item["id"]: item["title"] for item in body["items"]} == {"tt9100001": TITLE, "tt9100002": SEQUEL}
+    assert body["total"] == 2
+
+
+def test_a_card_is_served_from_opensearch(http: httpx.Client) -> None:
+    reply = http.get("/api/v1/video/get/tt9100001")
+
+    assert reply.status_code == 200, reply.text
+    assert reply.json() == {
+        "id": "tt9100001",
+        "title": TITLE,
+        "description": f"A pilot follows the {WORD} signal to the edge of the map.",
+        "imdb_rating": 7.9,
+        "genre": ["Sci-Fi", "Thriller"],
+        "director": ["Ada Quell"],
+        "actors": [{"id": 1, "name": "Lena Hart"}, {"id": 2, "name": "Оскар Вент"}],
+        "writers": [{"id": "w1", "name": "Ada Quell"}],
+    }
+
+
+def test_the_whole_catalogue_is_listed_and_nothing_else(http: httpx.Client) -> None:
+    reply = http.get("/api/v1/video/collection", params={"limit": 100})
+
+    assert reply.status_code == 200, reply.text
+    assert [item["id"] for item in reply.json()["items"]] == ["tt9100001", "tt9100002", "tt9100003"]
+
+
+def test_the_catalogue_was_published_in_opensearch_and_nowhere_else(
+    mesh: Mesh, opensearch: OpenSearch, alias: str
+) -> None:
+    client = OpenSearchClient(hosts=[opensearch.endpoints()["url"]], timeout=30)
+    try:
+        assert client.count(index=alias)["count"] == 3
+        assert client.get(index=alias, id="tt9100001")["_source"]["title"] == TITLE
+    finally:
+        client.close()
+    tantivy = mesh.log.parent / "tantivy"
+    assert not tantivy.exists() or not any(tantivy.iterdir()), f"something was written to {tantivy}"
+
+
+def adapters(metrics_port: int) -> dict[str, str]:
+    """Port → engine, as a service's /metrics reports them."""
+    text = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).text
+    found = {}
+    for family in text_string_to_metric_families(text):
+        if family.name == "cinemesh_adapter_info":
+            for sample in family.samples:
+                if sample.value == 1:
+                    found[sample.labels["port"]] = sample.labels["engine"]
+    return found
+
+
+def test_each_service_reports_the_production_engine_behind_each_port(mesh: Mesh) -> None:
+    reported = {service: adapters(port) for service, port in mesh.metrics_ports.items()}
+
+    assert reported == PRODUCTION_ADAPTERS
+
+
+def test_each_service_was_given_the_production_profile_and_the_engines(
+    mesh: Mesh, opensearch: OpenSearch, kafka: Kafka, apicurio: Apicurio, clickhouse: ClickHouse, ferretdb: FerretDB
+) -> None:
+    log = mesh.log.read_text()
+    assert "(production profile)" in log
+    assert f"SEARCH_OPENSEARCH_URL={opensearch.endpoints()['url']}" in log
+    assert f"UGC_MONGODB_URL={ferretdb.endpoints()['url']}" in log
+    assert f"UGC_KAFKA_BOOTSTRAP_SERVERS={kafka.endpoints()['bootstrap_servers']}" in log
+    assert f"SINK_SCHEMA_REGISTRY_URL={apicurio.endpoints()['url']}" in log
+    assert f"SINK_CLICKHOUSE_URL=clickhouse://{clickhouse.endpoints()['tcp']}/default" in log
+    profiles: dict[str, set[str]] = {}
+    for line in log.splitlines():
+        _, _, text = line.partition("| ")
+        if text.startswith("{"):
+            record = json.loads(text)
+            if "profile" in record:
+                profiles.setdefault(record["service"], set()).add(record["profile"])
+    assert profiles == {"search": {"production"}, "ugc": {"production"}, "sink": {"production"}}
