@@ -39,14 +39,14 @@ def test_a_produced_message_is_consumed(kafka: Kafka) -> None:
     )
     try:
         consumer.subscribe([topic])
-        message = _first_message(consumer, timeout=60)
+        message = first_message(consumer, timeout=60)
         assert (message.key(), message.value()) == (b"movie-1", "просмотр".encode())
     finally:
         consumer.close()
         admin.delete_topics([topic])[topic].result(timeout=30)
 
 
-def _first_message(consumer: Consumer, *, timeout: float) -> Message:
+def first_message(consumer: Consumer, *, timeout: float) -> Message:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         message = consumer.poll(1.0)
