@@ -59,17 +59,17 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _status(names: list[str]) -> int:
-    print(f"{'engine':<11} {'state':<9} {'pid':>7}  {'version':<16} endpoints")
-    unhealthy = 0
+    print(f"{'engine':<11} {'state':<13} {'pid':>7}  {'version':<16} endpoints")
+    unusable = 0
     for engine in select(names):
         status = engine.status()
         state = "healthy" if status.healthy else ("starting" if status.running else "stopped")
-        unhealthy += not status.healthy
         version = status.version or "-"
         if status.version is not None and not same_release(status.version, engine.pinned_version):
             # Running, but not what the devstack would start: a test run or `devstack start` would refuse it.
             version += f" (pinned {engine.pinned_version})"
             state = "wrong-version"
+        unusable += state != "healthy"
         endpoints = " ".join(f"{k}={v}" for k, v in status.endpoints.items())
-        print(f"{status.name:<11} {state:<9} {status.pid or '-':>7}  {version:<16} {endpoints}")
-    return 0 if not names or not unhealthy else 3
+        print(f"{status.name:<11} {state:<13} {status.pid or '-':>7}  {version:<16} {endpoints}")
+    return 0 if not names or not unusable else 3
