@@ -21,17 +21,16 @@ from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from opensearchpy import OpenSearch
-from opensearchpy.exceptions import ConnectionError as ClientConnectionError
 from opensearchpy.exceptions import NotFoundError, TransportError
 
 from meshkit.errors import FailedPrecondition, Unavailable
 from search_svc.adapters import opensearch_mapping
+from search_svc.adapters.opensearch_errors import TOO_MANY_REQUESTS, unavailable_error
 from search_svc.domain.movie import Movie
 
 # While a version loads it is not refreshed: segments are built once, at publish. The same setting marks the
 # index as "still loading" for a concurrent run deciding what it may delete.
 _LOADING = "-1"
-_TOO_MANY_REQUESTS = 429
 _BULK_RETRIES = 5
 
 T = TypeVar("T")
@@ -120,7 +119,7 @@ class OpenSearchIndexVersion:
                 return
             items = [next(iter(item.values())) for item in response["items"]]
             failed = [(movie, item) for movie, item in zip(pending, items, strict=True) if item.get("error")]
-            refused = [item for _, item in failed if item["status"] != _TOO_MANY_REQUESTS]
+            refused = [item for _, item in failed if item["status"] != TOO_MANY_REQUESTS]
             if refused:
                 raise RuntimeError(f"{len(refused)} movies refused by {self.name}, first: {refused[0]['error']}")
             # Only "too many requests" left: the node is busy, the data is fine — back off and resend those.
@@ -203,9 +202,8 @@ def bulk_body(movies: Sequence[Movie]) -> bytes:
 def _call(request: Callable[[], T]) -> T:
     try:
         return request()
-    except ClientConnectionError as error:  # timeouts included
-        raise Unavailable(f"OpenSearch cannot be reached: {error}") from error
-    except TransportError as error:
-        if isinstance(error.status_code, int) and (error.status_code >= 500 or error.status_code == _TOO_MANY_REQUESTS):
-            raise Unavailable(f"OpenSearch failed: {error}") from error
+    except TransportError as error:  # connection failures and timeouts included
+        unavailable = unavailable_error(error)
+        if unavailable is not None:
+            raise unavailable from error
         raise

@@ -1,72 +1,23 @@
 """SearchIndex on OpenSearch (or Elasticsearch 8/9), read through the alias the loader moves on publish.
 
-Text is matched word by word: each word of the query must match some field (a `dis_max` over the fields, title
-boosted highest, description lowest), with the analyzer's stems, and fuzzily. Multi-field queries that span fields
-natively (`cross_fields`, `combined_fields`) allow no fuzziness, hence the per-word clauses built here.
+What a search asks the engine is built in `opensearch_queries`; this module sends it and reads the answer.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
-import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from opensearchpy import AsyncOpenSearch
-from opensearchpy.exceptions import ConnectionError as ClientConnectionError
-from opensearchpy.exceptions import ConnectionTimeout, NotFoundError, TransportError
+from opensearchpy.exceptions import NotFoundError, TransportError
 
 from meshkit.errors import Unavailable
-from search_svc.adapters.opensearch_mapping import (
-    GENRE_TEXT,
-    MAX_PREFIX,
-    PEOPLE,
-    TITLE_EXACT,
-    TITLE_PREFIX,
-    TITLE_SORT,
-    TITLE_WORDS,
-    UNSTEMMED,
-    to_movie,
-)
-from search_svc.domain.analysis import STOPWORDS, fold
+from search_svc.adapters.opensearch_errors import unavailable_answer, unavailable_error
+from search_svc.adapters.opensearch_mapping import to_movie
+from search_svc.adapters.opensearch_queries import CHOSEN, msearch_lines, suggest_body
 from search_svc.domain.movie import GenreCount, Movie, VideoPage, VideoSummary
-from search_svc.domain.text import fold_yo, layout_variants
-from search_svc.domain.video_query import MAX_RESULT_WINDOW, SortField, SuggestQuery, VideoQuery
-
-# analysis.TOKEN_PATTERN in Python's dialect: `re` has no \p{..}, and [^\W_] is exactly str.isalnum(), i.e. the
-# letters (L*) and numbers (N*) of Unicode. The engine cuts the same words, so each one here is one term there.
-log = logging.getLogger(__name__)
-
-_WORD = re.compile(r"[^\W_]+")
-_STOPWORDS = frozenset(STOPWORDS)
-
-# Where a query word may match, and how much a match there counts.
-_FIELD_BOOSTS: tuple[tuple[str, float], ...] = (
-    ("title", 4.0),
-    (PEOPLE, 1.0),
-    (GENRE_TEXT, 1.0),
-    ("description", 0.5),
-)
-# A name as typed also scores in the field of its kind of person, whose statistics (a short field of few names)
-# rank a person's films better than the shared field's; a term query costs next to nothing beside a fuzzy one.
-_NAME_FIELDS: tuple[tuple[str, float], ...] = (("director", 1.5), ("actors_names", 1.5), ("writers_names", 1.2))
-# A word matching several fields counts a little more than one matching a single field.
-_TIE_BREAKER = 0.1
-_UNSTEMMED_FIELDS = frozenset({"title", PEOPLE})
-_UNSTEMMED_SHARE = 0.5
-# Typos: 0 edits below 4 letters, 1 up to 7, 2 from 8; never in the first letter.
-_FUZZY: dict[str, Any] = {"fuzziness": "AUTO:4,8", "prefix_length": 1}
-# The query as typed in the other keyboard layout counts less than the query as typed.
-_OTHER_LAYOUT_BOOST = 0.5
-# The whole query found as a phrase in the title puts that title first.
-_PHRASE_BOOST = 2.0
-# Far more than a catalogue has genres: every genre gets its count.
-_MAX_GENRES = 1000
-_SUMMARY_FIELDS = ["id", "title", "imdb_rating"]
-# The aggregation counting the movies of the chosen genres: the total when a genre filter is set.
-_CHOSEN = "chosen_genres"
-_ID_ASC: dict[str, Any] = {"id": "asc"}
+from search_svc.domain.video_query import SuggestQuery, VideoQuery
 
 
 class OpenSearchSearchIndex:
@@ -92,7 +43,7 @@ class OpenSearchSearchIndex:
         response = await self._answer(lambda: self._client.msearch(index=self._alias, body=lines))
         page, counts = (self._whole(item) for item in response["responses"])
         aggregations = counts["aggregations"]
-        total = aggregations[_CHOSEN]["doc_count"] if _CHOSEN in aggregations else counts["hits"]["total"]["value"]
+        total = aggregations[CHOSEN]["doc_count"] if CHOSEN in aggregations else counts["hits"]["total"]["value"]
         return VideoPage(
             items=tuple(_summary(hit["_source"]) for hit in page["hits"]["hits"]),
             total=int(total),
@@ -120,15 +71,8 @@ class OpenSearchSearchIndex:
         try:
             async with asyncio.timeout(self._timeout), self._gate:
                 response: dict[str, Any] = await request()
-        except (TimeoutError, ConnectionTimeout) as error:
-            raise Unavailable(f"OpenSearch did not answer within {self._timeout} s") from error
-        except ClientConnectionError as error:
-            # The connection error names internal hosts and ports: the log gets it, the client does not.
-            log.warning("OpenSearch cannot be reached: %s", error.error)
-            raise Unavailable("OpenSearch cannot be reached") from error
-        except TransportError as error:
-            status = error.status_code if isinstance(error.status_code, int) else 0
-            unavailable = self._unavailable(status, str(error.error))
+        except (TimeoutError, TransportError) as error:
+            unavailable = unavailable_error(error, timeout=self._timeout, serving_alias=self._alias)
             if unavailable is not None:
                 raise unavailable from error
             raise
@@ -140,184 +84,14 @@ class OpenSearchSearchIndex:
             error = response["error"]
             reason = error.get("type", "unknown") if isinstance(error, dict) else str(error)
             status = int(response.get("status", 500))
-            raise self._unavailable(status, reason) or RuntimeError(f"OpenSearch refused a search ({status}): {reason}")
+            raise unavailable_answer(status, reason, serving_alias=self._alias) or RuntimeError(
+                f"OpenSearch refused a search ({status}): {reason}"
+            )
         shards = response.get("_shards", {})
         if response.get("timed_out") or shards.get("failed"):
             # A shard missing from the answer would make a partial page look whole.
             raise Unavailable(f"OpenSearch answered partially: {shards}")
         return response
-
-    def _unavailable(self, status: int, reason: str) -> Unavailable | None:
-        """The engine's error as UNAVAILABLE to the caller; None when it is not the engine's to answer for."""
-        if reason == "index_not_found_exception":
-            return Unavailable(f"no catalogue loaded yet: run the ETL (alias {self._alias!r} is missing)")
-        if status >= 500 or status == 429:
-            return Unavailable(f"OpenSearch failed ({status}): {reason}")
-        return None
-
-
-# --- query building: pure functions ---------------------------------------------------------------------------------
-
-
-def words(text: str) -> list[str]:
-    return _WORD.findall(fold_yo(text))
-
-
-def is_stopword(word: str) -> bool:
-    return fold(word) in _STOPWORDS
-
-
-def text_query(text: str) -> dict[str, Any] | None:
-    """Every word matches some field; the other keyboard layout's reading is an alternative. None: no words."""
-    readings = []
-    for rank, reading in enumerate(layout_variants(text)):
-        # Text typed on the wrong layout is taken as typed right: typos on top of it would cost as much again
-        # (fuzzy matching is most of a search's time) for little.
-        clause = _reading_query(words(reading), typos=rank == 0)
-        if clause is not None:
-            readings.append(_boosted(clause, 1.0 if rank == 0 else _OTHER_LAYOUT_BOOST))
-    if not readings:
-        return None
-    return readings[0] if len(readings) == 1 else {"dis_max": {"queries": readings}}
-
-
-def _reading_query(tokens: Sequence[str], *, typos: bool = True) -> dict[str, Any] | None:
-    if not tokens:
-        return None
-    phrase = " ".join(tokens)
-    content = [token for token in tokens if not is_stopword(token)]
-    if not content:
-        # Stop words only ("It", «Это», "The The"): the analyzer drops them all, so match titles made of exactly
-        # these words, on the subfield that keeps them.
-        return {
-            "bool": {
-                "must": [{"match_phrase": {TITLE_EXACT: phrase}}, {"term": {TITLE_WORDS: len(tokens)}}],
-            }
-        }
-    return {
-        "bool": {
-            "must": [_word_anywhere(word, typos=typos) for word in content],
-            "should": [{"match_phrase": {TITLE_EXACT: {"query": phrase, "boost": _PHRASE_BOOST}}}],
-        }
-    }
-
-
-def _word_anywhere(word: str, *, typos: bool = True) -> dict[str, Any]:
-    fuzzy = _FUZZY if typos else {}
-    queries = [{"match": {field: {"query": word, "boost": boost, **fuzzy}}} for field, boost in _FIELD_BOOSTS]
-    queries += [{"match": {field: {"query": word, "boost": boost}}} for field, boost in _NAME_FIELDS]
-    if not typos:
-        return {"dis_max": {"queries": queries, "tie_breaker": _TIE_BREAKER}}
-    # The same word unstemmed, for typos the stemmer cannot see through; below the stemmed match it backs up.
-    queries += [
-        {"match": {f"{field}.{UNSTEMMED}": {"query": word, "boost": boost * _UNSTEMMED_SHARE, **_FUZZY}}}
-        for field, boost in _FIELD_BOOSTS
-        if field in _UNSTEMMED_FIELDS
-    ]
-    return {"dis_max": {"queries": queries, "tie_breaker": _TIE_BREAKER}}
-
-
-def _boosted(clause: dict[str, Any], boost: float) -> dict[str, Any]:
-    if boost == 1.0:
-        return clause
-    return {"bool": {"must": [clause], "boost": boost}}
-
-
-def msearch_lines(query: VideoQuery) -> list[dict[str, Any]]:
-    """One `_msearch`: the page, and what the page is counted by (total and genre facets).
-
-    The counts are the costly part of a broad search (every match is visited: ~40 ms for the catalogue's own
-    genre counts over 1M movies) and depend only on the text and the filters, so they go in a request of their
-    own that the shard request cache keeps until the index version changes, which a published version never does.
-    """
-    page, counts = search_bodies(query)
-    return [{}, page, {"request_cache": True}, counts]
-
-
-def search_bodies(query: VideoQuery) -> tuple[dict[str, Any], dict[str, Any]]:
-    # Text without a single word (punctuation only) asks for nothing: listed as if there were no text.
-    matched = text_query(query.text) if query.text else None
-    filters: list[dict[str, Any]] = []
-    if query.min_rating is not None or query.max_rating is not None:
-        bounds = {"gte": query.min_rating, "lte": query.max_rating}
-        # A missing rating never falls in a range: unrated movies drop out by themselves.
-        filters.append({"range": {"imdb_rating": {k: v for k, v in bounds.items() if v is not None}}})
-    found = {"bool": {"must": [matched or {"match_all": {}}], "filter": filters}}
-    # The window is validated upstream; clamped again so a hand-built query cannot make the engine refuse.
-    start = min(query.offset, MAX_RESULT_WINDOW)
-    page: dict[str, Any] = {
-        "query": found,
-        "sort": _sort(query, relevance=matched is not None),
-        "from": start,
-        "size": max(0, min(query.limit, MAX_RESULT_WINDOW - start)),
-        "track_total_hits": False,
-        "_source": _SUMMARY_FIELDS,
-    }
-    # Genres are counted before the genre filter, which applies to the items and the total only.
-    aggregations: dict[str, Any] = {
-        "genres": {"terms": {"field": "genre", "size": _MAX_GENRES, "order": [{"_count": "desc"}, {"_key": "asc"}]}}
-    }
-    if query.genres:
-        chosen = {"terms": {"genre": list(query.genres)}}
-        page["post_filter"] = chosen
-        aggregations[_CHOSEN] = {"filter": chosen}
-    counts = {"query": found, "size": 0, "track_total_hits": True, "aggs": aggregations}
-    return page, counts
-
-
-def _sort(query: VideoQuery, *, relevance: bool) -> list[dict[str, Any]]:
-    order = query.order.value
-    if query.sort is SortField.TITLE:
-        return [{TITLE_SORT: order}, _ID_ASC]
-    if query.sort is SortField.IMDB_RATING:
-        return [{"imdb_rating": {"order": order, "missing": "_last"}}, _ID_ASC]
-    if query.sort is None and relevance:
-        return [{"_score": "desc"}, _ID_ASC]
-    return [{"id": order}]
-
-
-def suggest_body(query: SuggestQuery) -> dict[str, Any]:
-    readings = []
-    for rank, reading in enumerate(layout_variants(query.text)):
-        clause = _completion_query(words(reading))
-        if clause is not None:
-            readings.append(_boosted(clause, 1.0 if rank == 0 else _OTHER_LAYOUT_BOOST))
-    return {
-        "query": {"dis_max": {"queries": readings}} if readings else {"match_none": {}},
-        "sort": [{"_score": "desc"}, {"imdb_rating": {"order": "desc", "missing": "_last"}}, _ID_ASC],
-        "size": query.limit,
-        "_source": _SUMMARY_FIELDS,
-    }
-
-
-def _completion_query(tokens: Sequence[str]) -> dict[str, Any] | None:
-    """Titles holding every finished word (fuzzily, stems allowed) and a word starting with the last one."""
-    if not tokens:
-        return None
-    *finished, last = tokens
-    must: list[dict[str, Any]] = [
-        {"match": {"title": {"query": word, **_FUZZY}}} for word in finished if not is_stopword(word)
-    ]
-    must.append(
-        {
-            "dis_max": {
-                "queries": [
-                    # Cut to the longest prefix indexed, so a long word still completes.
-                    {"match": {TITLE_PREFIX: {"query": last[:MAX_PREFIX], "boost": 2.0}}},
-                    # The last word may be whole already, typo and all.
-                    {"match": {"title": {"query": last, **_FUZZY}}},
-                ]
-            }
-        }
-    )
-    typed = " ".join(tokens).lower()
-    should: list[dict[str, Any]] = [
-        # Stop words the user typed are not required, but titles holding them fit better.
-        *({"match": {TITLE_EXACT: word}} for word in finished if is_stopword(word)),
-        # A title starting with what was typed is the likeliest completion (punctuation aside, which `words` drops).
-        {"prefix": {TITLE_SORT: {"value": typed, "boost": 3.0}}},
-    ]
-    return {"bool": {"must": must, "should": should}}
 
 
 def _summary(source: dict[str, Any]) -> VideoSummary:

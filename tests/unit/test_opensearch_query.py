@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from search_svc.adapters.opensearch_search_index import msearch_lines, search_bodies, suggest_body, text_query, words
+from search_svc.adapters.opensearch_queries import msearch_lines, search_bodies, suggest_body, text_query, words
 from search_svc.domain.video_query import MAX_RESULT_WINDOW, SortField, SortOrder, SuggestQuery, VideoQuery
 
 
