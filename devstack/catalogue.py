@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 
 from devstack.gateway import REPO
+from search_svc.adapters.tantivy_versions import is_published
+from search_svc.index_engines import PROFILE_ENGINES, Engine, IndexTarget
 from search_svc.settings import SearchSettings
 
 DEMO = REPO / "build" / "catalogue" / "demo.sqlite"
@@ -28,11 +30,11 @@ def _etl(*args: str) -> None:
 
 
 def _loaded(profile: str, search: SearchSettings) -> bool:
-    if profile == "production":
-        from search_svc.adapters.opensearch_index_loader import OpenSearchIndexLoader  # noqa: PLC0415
-
-        return OpenSearchIndexLoader(search.opensearch_url, alias=search.opensearch_alias).serving_count() is not None
-    return (search.tantivy_dir / "CURRENT").exists()
+    target = IndexTarget.from_settings(search, PROFILE_ENGINES[profile])
+    if target.engine is Engine.TANTIVY:
+        # The pointer file alone tells, without opening the index.
+        return is_published(target.tantivy_dir)
+    return target.loader().serving_count() is not None
 
 
 def ensure(profile: str, search: SearchSettings, source: Path | None) -> str:

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 from pathlib import Path
 
-from etl.engines import Engine, IndexTarget
 from etl.legacy import NotALegacyExport, count_movies
 from etl.load import DEFAULT_BATCH_SIZE, load_export
 from etl.progress import progress
 from meshkit.errors import DomainError
 from meshkit.logs import configure_logging
+from search_svc.index_engines import Engine, IndexTarget
+from search_svc.settings import SearchSettings
 
 # 2 is argparse's own code for a bad command line; a source that cannot be read is the same kind of mistake.
 EXIT_FAILED = 1
@@ -165,14 +167,12 @@ def _run(args: argparse.Namespace) -> int:
 
 def _load(args: argparse.Namespace) -> int:
     # The service's own settings are the defaults, so that the ETL writes where the service reads.
-    from search_svc.settings import SearchSettings  # noqa: PLC0415
-
-    settings = SearchSettings()
-    where = IndexTarget(
-        args.engine,
-        tantivy_dir=args.tantivy_dir or settings.tantivy_dir,
-        opensearch_url=args.opensearch_url or settings.opensearch_url,
-        alias=args.alias or settings.opensearch_alias,
+    service = IndexTarget.from_settings(SearchSettings(), args.engine)
+    where = dataclasses.replace(
+        service,
+        tantivy_dir=args.tantivy_dir or service.tantivy_dir,
+        opensearch_url=args.opensearch_url or service.opensearch_url,
+        alias=args.alias or service.alias,
     )
     try:
         published = load_export(args.source, where.loader(), batch_size=args.batch_size)

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from etl import __main__ as cli
-from etl.engines import IndexTarget
 from search_svc.domain.movie import Movie
+from search_svc.index_engines import IndexTarget
 from search_svc.ports.index_loader import IndexLoader
 from tests.unit.fakes_index_loader import FakeIndexLoader
 from tests.unit.fakes_legacy_export import movie_row, write_export
