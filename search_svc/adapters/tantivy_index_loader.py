@@ -1,12 +1,9 @@
 """IndexLoader on tantivy: every version is its own index directory; a pointer file names the serving one.
 
-Layout under the loader's directory:
-    versions/<name>/   one tantivy index per version; names sort in creation order
-    CURRENT            "versions/<name>", replaced atomically (temp file + os.replace) to publish
-
-Readers open the version CURRENT names and hold it until CURRENT changes. Publishing deletes older versions
-at once: a reader still serving one keeps working, because on Linux unlinked files stay readable through the
-memory maps and descriptors it already holds, and a reader never opens a file of its version later.
+The directory's layout is `tantivy_versions`. Readers open the version the pointer names and hold it until the
+pointer changes. Publishing deletes older versions at once: a reader still serving one keeps working, because on
+Linux unlinked files stay readable through the memory maps and descriptors it already holds, and a reader never
+opens a file of its version later.
 """
 
 from __future__ import annotations
@@ -23,25 +20,14 @@ import tantivy
 
 from meshkit.errors import FailedPrecondition
 from search_svc.adapters import tantivy_schema
+from search_svc.adapters.tantivy_versions import POINTER, VERSIONS, serving_path
 from search_svc.domain.movie import Movie
-
-POINTER = "CURRENT"
-VERSIONS = "versions"
 
 # Python builds a movie's document in ~0.1 ms and tantivy analyses it in about as long. Measured on 2 cores
 # (100k movies), two indexing threads beat one, ~8k against ~7k movies/s. The heap is shared by the threads and
 # bounds the writer's memory: a thread flushes a segment when its share fills.
 WRITER_HEAP_BYTES = 128_000_000
 WRITER_THREADS = 2
-
-
-def serving_path(directory: Path) -> Path | None:
-    """The serving version's directory, or None before the first publish."""
-    try:
-        name = (directory / POINTER).read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        return None
-    return directory / name
 
 
 class TantivyIndexLoader:

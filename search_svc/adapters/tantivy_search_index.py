@@ -1,4 +1,4 @@
-"""SearchIndex on tantivy (embedded profile): serves the version the loader's CURRENT names, following it live.
+"""SearchIndex on tantivy (embedded profile): serves the version the loader's pointer file names, following it live.
 
 What text matches is built in `tantivy_queries`; pages and their tie order in `tantivy_ordering`.
 """
@@ -15,7 +15,6 @@ import tantivy
 
 from meshkit.errors import Unavailable
 from search_svc.adapters import tantivy_schema as schema
-from search_svc.adapters.tantivy_index_loader import POINTER, serving_path
 from search_svc.adapters.tantivy_ordering import page_by_relevance, page_in_order, sort_keys
 from search_svc.adapters.tantivy_queries import (
     all_of,
@@ -25,6 +24,7 @@ from search_svc.adapters.tantivy_queries import (
     term_query,
     text_query,
 )
+from search_svc.adapters.tantivy_versions import POINTER, serving_path
 from search_svc.domain.movie import GenreCount, Movie, VideoPage, VideoSummary
 from search_svc.domain.video_query import SortField, SuggestQuery, VideoQuery
 
@@ -77,9 +77,9 @@ class TantivySearchIndex:
         return suggestions(self._current().searcher, query)
 
     def _current(self) -> _Version:
-        """The serving version, reopened when CURRENT has been replaced since (one stat per call)."""
+        """The serving version, reopened when the pointer has been replaced since (one stat per call)."""
         failure: Exception | None = None
-        # A version can be published over and deleted between reading CURRENT and opening it: then look again.
+        # A version can be published over and deleted between reading the pointer and opening it: then look again.
         for _ in range(3):
             identity = self._pointer_identity()
             version = self._version
