@@ -2,7 +2,7 @@
 
     python -m bench.etl_throughput [--movies 200000 | --catalogue PATH] [--repeat 2] [--write docs/benchmarks.md]
 
-The requirement measured: the ETL loads at least 0.8x as fast as a raw bulk load of the documents it produces.
+The target measured: the ETL loads at least 0.8x as fast as a raw bulk load of the documents it produces.
 Per engine the paths run alternately (raw, ETL, raw, ETL, ...), so that machine noise hits both alike:
 - ETL: `python -m etl load SOURCE --engine E` as a subprocess, wall time from spawn to exit: count the export,
   read and clean it, build the documents, load them into a new index version, check the count, publish

@@ -1,6 +1,6 @@
 """The SearchIndex and IndexLoader ports, one suite over every adapter: tantivy (embedded) and OpenSearch (devstack).
 
-The cases are the promises of search_svc/ports/search_index.py; the course's own examples are among them.
+The cases are the promises of search_svc/ports/search_index.py, each on a movie of tests/contract/catalogue.py.
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ async def ids(index: SearchIndex, text: str = "", **overrides: object) -> list[s
     return [item.id for item in page.items]
 
 
-# --- the course's examples and the text behaviours --------------------------------------------------------------------
+# --- text: what the user meant --------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
