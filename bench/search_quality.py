@@ -1,18 +1,21 @@
 """Relevance of both search engines on judged queries: nDCG@10, MRR and zero-result rate, side by side.
 
-    python -m bench.search_quality [--write docs/search-quality.md]
+    python -m bench.search_quality [--write docs/search-quality.md] [--save RUN.json] [--before RUN.json]
 
 Loads each judged catalogue (bench/judgments/*.yaml names it: the legacy export, the demo catalogue)
 through the ETL's reader into tantivy (a temporary directory) and OpenSearch (the devstack's, started
 if needed, a temporary alias), runs every judged query through the SearchIndex port exactly as the
-service does, and scores the first ten results.
+service does, and scores the first ten results. `--save` keeps a run's scores; `--before` puts a saved run's
+table beside this one's (for a change's before and after, each run from its own commit).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import math
+import subprocess
 import sys
 import tempfile
 import uuid
@@ -49,6 +52,8 @@ class Judged:
     query: str
     kind: str
     relevant: dict[str, int]
+    # The held-out third: reported on its own, never used to tune.
+    heldout: bool = False
 
 
 @dataclass(frozen=True)
@@ -66,7 +71,7 @@ def judgments() -> list[Judged]:
         data = yaml.safe_load(path.read_text())
         for q in data["queries"]:
             grades = {str(k): int(v) for k, v in q["relevant"].items()}
-            out.append(Judged(data["catalogue"], q["query"], q["kind"], grades))
+            out.append(Judged(data["catalogue"], q["query"], q["kind"], grades, bool(q.get("heldout", False))))
     return out
 
 
@@ -144,22 +149,42 @@ def _drop(url: str, alias: str) -> None:
         client.close()
 
 
-def report(results: list[Scored]) -> str:
+def report(results: list[Scored], before: list[Scored] | None = None, before_label: str = "") -> str:
+    n = len({(r.judged.catalogue, r.judged.query) for r in results})
+    heldout = len({(r.judged.catalogue, r.judged.query) for r in results if r.judged.heldout})
+    lines = [
+        MARK[0],
+        f"`python -m bench.search_quality` — {datetime.now(UTC):%Y-%m-%d}. {n} judged queries "
+        f"(bench/judgments/*.yaml, graded 0–3 from the data; {heldout} of them the held-out set, never tuned on), each "
+        "run through the SearchIndex port as the service runs it. nDCG@10 with gains 2^grade−1; MRR over the first "
+        "result graded ≥ 2 within ten; zero-result rate = share of queries answered with nothing.",
+        "",
+        *_table(results),
+    ]
+    if before is not None:
+        lines += ["", f"Before ({before_label}), the same queries:", "", *_table(before)]
+    worst = sorted(results, key=lambda r: r.ndcg)[:12]
+    lines += ["", "Weakest queries now (nDCG@10):", "", "| engine | catalogue | query | kind | nDCG@10 | found |"]
+    lines.append("|---|---|---|---|---|---|")
+    lines += [
+        f"| {r.engine} | {r.judged.catalogue} | {r.judged.query} | {r.judged.kind} | {r.ndcg:.3f} | {r.found} |"
+        for r in worst
+    ]
+    lines.append(MARK[1])
+    return "\n".join(lines)
+
+
+def _table(results: list[Scored]) -> list[str]:
     engines = ["tantivy", "opensearch"]
     groups: dict[tuple[str, str], list[Scored]] = defaultdict(list)
     for r in results:
         groups[(r.engine, "all")].append(r)
+        groups[(r.engine, "set: held-out" if r.judged.heldout else "set: tuning")].append(r)
         groups[(r.engine, f"catalogue: {r.judged.catalogue}")].append(r)
         groups[(r.engine, f"kind: {r.judged.kind}")].append(r)
-    rows = sorted({key for _, key in groups}, key=lambda k: (k != "all", k))
-    n = len({(r.judged.catalogue, r.judged.query) for r in results})
+    order = {"all": 0, "set": 1, "catalogue": 2, "kind": 3}
+    rows = sorted({key for _, key in groups}, key=lambda k: (order[k.split(":")[0]], k))
     lines = [
-        MARK[0],
-        f"`python -m bench.search_quality` — {datetime.now(UTC):%Y-%m-%d}. {n} judged queries "
-        "(bench/judgments/*.yaml, graded 0–3 from the data), each run through the SearchIndex port as the service runs "
-        "it. nDCG@10 with gains 2^grade−1; MRR over the first result graded ≥ 2 within ten; zero-result rate = share "
-        "of queries answered with nothing.",
-        "",
         "| queries | n | " + " | ".join(f"{e} nDCG@10 | {e} MRR | {e} zero" for e in engines) + " |",
         "|---|---|" + "---|---|---|" * len(engines),
     ]
@@ -173,23 +198,60 @@ def report(results: list[Scored]) -> str:
                 f"{sum(r.found == 0 for r in group) / len(group):.1%}",
             ]
         lines.append(f"| {key} | {len(groups[(engines[0], key)])} | " + " | ".join(cells) + " |")
-    worst = sorted((r for r in results), key=lambda r: r.ndcg)[:10]
-    lines += ["", "Weakest queries (nDCG@10):", "", "| engine | catalogue | query | nDCG@10 | found |"]
-    lines.append("|---|---|---|---|---|")
-    lines += [f"| {r.engine} | {r.judged.catalogue} | {r.judged.query} | {r.ndcg:.3f} | {r.found} |" for r in worst]
-    lines.append(MARK[1])
-    return "\n".join(lines)
+    return lines
+
+
+def save(results: list[Scored], path: Path, label: str) -> None:
+    rows = [
+        {
+            "catalogue": r.judged.catalogue,
+            "query": r.judged.query,
+            "engine": r.engine,
+            "ndcg": r.ndcg,
+            "reciprocal_rank": r.reciprocal_rank,
+            "found": r.found,
+        }
+        for r in results
+    ]
+    path.write_text(json.dumps({"label": label, "results": rows}, ensure_ascii=False, indent=1))
+
+
+def saved(path: Path) -> tuple[list[Scored], str]:
+    """A saved run, scored against today's judgments (a query judged since then is left out)."""
+    data = json.loads(path.read_text())
+    judged = {(j.catalogue, j.query): j for j in judgments()}
+    results = [
+        Scored(
+            judged[(row["catalogue"], row["query"])], row["engine"], row["ndcg"], row["reciprocal_rank"], row["found"]
+        )
+        for row in data["results"]
+        if (row["catalogue"], row["query"]) in judged
+    ]
+    return results, str(data["label"])
+
+
+def _revision() -> str:
+    command = ["git", "describe", "--always", "--dirty"]
+    described = subprocess.run(command, check=False, cwd=REPO, capture_output=True, text=True)
+    return described.stdout.strip() or "unknown revision"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.search_quality", description=__doc__.split("\n\n")[0])
     parser.add_argument("--write", type=Path, help="update this Markdown file's section (e.g. docs/search-quality.md)")
+    parser.add_argument("--save", type=Path, metavar="RUN.json", help="keep this run's scores, for a later --before")
+    parser.add_argument("--before", type=Path, metavar="RUN.json", help="a saved run to show beside this one")
     args = parser.parse_args()
     with devstack_opensearch() as server, tempfile.TemporaryDirectory(prefix="cinemesh-quality-") as tmp:
         demo = Path(tmp) / "demo.sqlite"
         write_demo(demo)
         results = asyncio.run(evaluate({"legacy": LEGACY_EXPORT, "demo": demo}, server.endpoints()["url"], Path(tmp)))
-    publish(report(results), args.write, MARK, new_file="# Search quality\n\nWritten by the command below.\n")
+    if args.save is not None:
+        save(results, args.save, f"commit {_revision()}")
+    before, label = saved(args.before) if args.before is not None else (None, "")
+    publish(
+        report(results, before, label), args.write, MARK, new_file="# Search quality\n\nWritten by the command below.\n"
+    )
     return 0
 
 
