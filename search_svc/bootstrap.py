@@ -12,6 +12,7 @@ from cinemesh.search.v1 import search_pb2_grpc
 from meshkit.adapters import report_adapter
 from meshkit.server import GrpcService
 from search_svc.adapters.device_detector_user_agent_parser import DeviceDetectorUserAgentParser
+from search_svc.domain import lemmas
 from search_svc.entrypoints.grpc_servicer import SERVICE_NAME, SearchServicer
 from search_svc.index_engines import IndexTarget
 from search_svc.settings import SearchSettings
@@ -21,6 +22,8 @@ from search_svc.settings import SearchSettings
 async def build(settings: SearchSettings) -> AsyncIterator[Sequence[GrpcService]]:
     user_agents = DeviceDetectorUserAgentParser(cache_size=settings.user_agent_cache_size)
     await asyncio.to_thread(user_agents.warm_up)
+    # The lemma dictionary loads before SERVING, not on the first query.
+    await asyncio.to_thread(lemmas.warm_up)
     index = IndexTarget.from_settings(settings).search_index()
     report_adapter("search_index", index)
     try:

@@ -26,6 +26,7 @@ from opensearchpy.exceptions import NotFoundError, TransportError
 from meshkit.errors import FailedPrecondition, Unavailable
 from search_svc.adapters import opensearch_mapping
 from search_svc.adapters.opensearch_errors import TOO_MANY_REQUESTS, unavailable_error
+from search_svc.domain.lemmas import lemma_text
 from search_svc.domain.movie import Movie
 
 # While a version loads it is not refreshed: segments are built once, at publish. The same setting marks the
@@ -72,6 +73,12 @@ class OpenSearchIndexLoader:
     def analyze(self, text: str) -> list[str]:
         """The tokens the index's main analyzer makes of `text`. Needs no index: the same chain is sent inline."""
         body = {**opensearch_mapping.main_analysis_chain(), "text": text}
+        result = _call(lambda: self._client.indices.analyze(body=body))
+        return [token["token"] for token in result["tokens"]]
+
+    def analyze_lemmas(self, text: str) -> list[str]:
+        """The terms the index's lemma fields hold for `text`: its lemmas (`domain.lemmas`), analysed inline."""
+        body = {**opensearch_mapping.lemma_analysis_chain(), "text": lemma_text(text)}
         result = _call(lambda: self._client.indices.analyze(body=body))
         return [token["token"] for token in result["tokens"]]
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from search_svc.domain.analysis import SEPARATOR_PATTERN, STEMMERS, STOPWORDS
+from search_svc.domain.lemmas import lemma_text
 from search_svc.domain.movie import Actor, Movie, Writer
 
 # The full chain: fold, drop stop words, stem. Every searchable text field uses it.
@@ -30,6 +31,10 @@ TITLE_PREFIX = "title.prefix"
 TITLE_SORT = "title.sort"
 TITLE_WORDS = "title.words"
 GENRE_TEXT = "genre.text"
+# Dictionary lemmas of the title's and the description's Russian words (`domain.lemmas`), computed by the loader and
+# analysed by the unstemmed chain only: the same terms tantivy indexes.
+TITLE_LEMMAS = "title_lemmas"
+DESCRIPTION_LEMMAS = "description_lemmas"
 
 # Long enough for any real word; a longer typed prefix simply stops narrowing.
 MAX_PREFIX = 20
@@ -51,6 +56,11 @@ def main_analysis_chain() -> dict[str, Any]:
         "tokenizer": _WORDS,
         "filter": ["lowercase", _STOP, *_STEMMER_FILTERS.values()],
     }
+
+
+def lemma_analysis_chain() -> dict[str, Any]:
+    """The lemma fields' analyzer spelled inline, as `_analyze` accepts it without an index."""
+    return {"char_filter": [_YO_FOLDING], "tokenizer": _WORDS, "filter": ["lowercase", _STOP]}
 
 
 def index_settings(*, replicas: int, refresh_interval: str | None) -> dict[str, Any]:
@@ -96,6 +106,8 @@ def mappings() -> dict[str, Any]:
     return {
         # A document that does not fit the mapping is a bug in the loader: refuse it instead of guessing a type.
         "dynamic": "strict",
+        # Derived text, searched only: a card is read back without it.
+        "_source": {"excludes": [TITLE_LEMMAS, DESCRIPTION_LEMMAS]},
         "properties": {
             "id": {"type": "keyword"},
             "title": {
@@ -110,6 +122,8 @@ def mappings() -> dict[str, Any]:
                 },
             },
             "description": _TEXT,
+            TITLE_LEMMAS: _UNSTEMMED_TEXT,
+            DESCRIPTION_LEMMAS: _UNSTEMMED_TEXT,
             "imdb_rating": {"type": "float"},
             "genre": {"type": "keyword", "fields": {"text": _TEXT}},
             "director": _NAMES,
@@ -127,6 +141,8 @@ def to_document(movie: Movie) -> dict[str, Any]:
         "id": movie.id,
         "title": movie.title,
         "description": movie.description,
+        TITLE_LEMMAS: lemma_text(movie.title),
+        DESCRIPTION_LEMMAS: lemma_text(movie.description),
         "imdb_rating": movie.imdb_rating,
         "genre": list(movie.genre),
         "director": list(movie.director),

@@ -12,16 +12,19 @@ from collections.abc import Sequence
 from typing import Any
 
 from search_svc.adapters.opensearch_mapping import (
+    DESCRIPTION_LEMMAS,
     GENRE_TEXT,
     MAX_PREFIX,
     PEOPLE,
     TITLE_EXACT,
+    TITLE_LEMMAS,
     TITLE_PREFIX,
     TITLE_SORT,
     TITLE_WORDS,
     UNSTEMMED,
 )
 from search_svc.domain.analysis import STOPWORDS, fold
+from search_svc.domain.lemmas import word_lemmas
 from search_svc.domain.text import fold_yo, layout_variants
 from search_svc.domain.video_query import MAX_RESULT_WINDOW, SortField, SuggestQuery, VideoQuery
 
@@ -46,6 +49,13 @@ _UNSTEMMED_FIELDS = frozenset({"title", PEOPLE})
 _UNSTEMMED_SHARE = 0.5
 # Typos: 0 edits below 4 letters, 1 up to 7, 2 from 8; never in the first letter.
 _FUZZY: dict[str, Any] = {"fuzziness": "AUTO:4,8", "prefix_length": 1}
+# A name this short (Tim, Jon, Сэм) allows one typo in the people field, when other words come with it.
+SHORT_NAME = 3
+_SHORT_NAME_TYPO: dict[str, Any] = {"fuzziness": 1, "prefix_length": 1, "boost": _UNSTEMMED_SHARE}
+_LEMMA_FIELDS: tuple[tuple[str, float], ...] = ((TITLE_LEMMAS, 4.0), (DESCRIPTION_LEMMAS, 0.5))
+# In the fallback, each word matched adds this to a movie's score: far above any text score, so movies matching
+# more words come first, and text scores order the movies matching as many.
+WORD_MATCHED = 1000.0
 # The query as typed in the other keyboard layout counts less than the query as typed.
 _OTHER_LAYOUT_BOOST = 0.5
 # The whole query found as a phrase in the title puts that title first.
@@ -66,13 +76,18 @@ def is_stopword(word: str) -> bool:
     return fold(word) in _STOPWORDS
 
 
-def text_query(text: str) -> dict[str, Any] | None:
-    """Every word matches some field; the other keyboard layout's reading is an alternative. None: no words."""
+def text_query(text: str, *, partial: bool = False) -> dict[str, Any] | None:
+    """Every word matches some field; the other keyboard layout's reading is an alternative. None: no words.
+
+    `partial`: the fallback when that finds nothing. Any word may match; a movie matching more words ranks above
+    one matching fewer, then by score, where rarer words and title words weigh more. The other layout's reading
+    then allows typos too.
+    """
     readings = []
     for rank, reading in enumerate(layout_variants(text)):
-        # Text typed on the wrong layout is taken as typed right: typos on top of it would cost as much again
-        # (fuzzy matching is most of a search's time) for little.
-        clause = _reading_query(words(reading), typos=rank == 0)
+        # Text typed on the wrong layout is first taken as typed right: typos on top of it would cost as much
+        # again (fuzzy matching is most of a search's time) for what the fallback finds anyway.
+        clause = _reading_query(words(reading), typos=rank == 0 or partial, partial=partial)
         if clause is not None:
             readings.append(_boosted(clause, 1.0 if rank == 0 else _OTHER_LAYOUT_BOOST))
     if not readings:
@@ -80,7 +95,7 @@ def text_query(text: str) -> dict[str, Any] | None:
     return readings[0] if len(readings) == 1 else {"dis_max": {"queries": readings}}
 
 
-def _reading_query(tokens: Sequence[str], *, typos: bool = True) -> dict[str, Any] | None:
+def _reading_query(tokens: Sequence[str], *, typos: bool = True, partial: bool = False) -> dict[str, Any] | None:
     if not tokens:
         return None
     phrase = " ".join(tokens)
@@ -93,18 +108,25 @@ def _reading_query(tokens: Sequence[str], *, typos: bool = True) -> dict[str, An
                 "must": [{"match_phrase": {TITLE_EXACT: phrase}}, {"term": {TITLE_WORDS: len(tokens)}}],
             }
         }
-    return {
-        "bool": {
-            "must": [_word_anywhere(word, typos=typos) for word in content],
-            "should": [{"match_phrase": {TITLE_EXACT: {"query": phrase, "boost": _PHRASE_BOOST}}}],
-        }
-    }
+    # A short name may be one edit off only beside other words, which must match too (all of them, before the
+    # fallback): alone, three letters one edit away would match half the catalogue's names.
+    short_names = typos and len(content) > 1
+    clauses = [_word_anywhere(word, typos=typos, short_names=short_names) for word in content]
+    title_phrase = {"match_phrase": {TITLE_EXACT: {"query": phrase, "boost": _PHRASE_BOOST}}}
+    if partial:
+        counted = [{"bool": {"should": [{"constant_score": {"filter": c, "boost": WORD_MATCHED}}, c]}} for c in clauses]
+        return {"bool": {"should": [*counted, title_phrase], "minimum_should_match": 1}}
+    return {"bool": {"must": clauses, "should": [title_phrase]}}
 
 
-def _word_anywhere(word: str, *, typos: bool = True) -> dict[str, Any]:
+def _word_anywhere(word: str, *, typos: bool = True, short_names: bool = False) -> dict[str, Any]:
     fuzzy = _FUZZY if typos else {}
     queries = [{"match": {field: {"query": word, "boost": boost, **fuzzy}}} for field, boost in _FIELD_BOOSTS]
     queries += [{"match": {field: {"query": word, "boost": boost}}} for field, boost in _NAME_FIELDS]
+    lemmas = word_lemmas(word)
+    if lemmas:
+        # Any of the word's dictionary lemmas, as the loader wrote them (`domain.lemmas`).
+        queries += [{"match": {field: {"query": " ".join(lemmas), "boost": boost}}} for field, boost in _LEMMA_FIELDS]
     if not typos:
         return {"dis_max": {"queries": queries, "tie_breaker": _TIE_BREAKER}}
     # The same word unstemmed, for typos the stemmer cannot see through; below the stemmed match it backs up.
@@ -113,6 +135,8 @@ def _word_anywhere(word: str, *, typos: bool = True) -> dict[str, Any]:
         for field, boost in _FIELD_BOOSTS
         if field in _UNSTEMMED_FIELDS
     ]
+    if short_names and len(word) == SHORT_NAME:
+        queries.append({"match": {f"{PEOPLE}.{UNSTEMMED}": {"query": word, **_SHORT_NAME_TYPO}}})
     return {"dis_max": {"queries": queries, "tie_breaker": _TIE_BREAKER}}
 
 
@@ -122,20 +146,20 @@ def _boosted(clause: dict[str, Any], boost: float) -> dict[str, Any]:
     return {"bool": {"must": [clause], "boost": boost}}
 
 
-def msearch_lines(query: VideoQuery) -> list[dict[str, Any]]:
+def msearch_lines(query: VideoQuery, *, partial: bool = False) -> list[dict[str, Any]]:
     """One `_msearch`: the page, and what the page is counted by (total and genre facets).
 
     The counts are the costly part of a broad search (every match is visited: ~40 ms for the catalogue's own
     genre counts over 1M movies) and depend only on the text and the filters, so they go in a request of their
     own that the shard request cache keeps until the index version changes, which a published version never does.
     """
-    page, counts = search_bodies(query)
+    page, counts = search_bodies(query, partial=partial)
     return [{}, page, {"request_cache": True}, counts]
 
 
-def search_bodies(query: VideoQuery) -> tuple[dict[str, Any], dict[str, Any]]:
+def search_bodies(query: VideoQuery, *, partial: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
     # Text without a single word (punctuation only) asks for nothing: listed as if there were no text.
-    matched = text_query(query.text) if query.text else None
+    matched = text_query(query.text, partial=partial) if query.text else None
     filters: list[dict[str, Any]] = []
     if query.min_rating is not None or query.max_rating is not None:
         bounds = {"gte": query.min_rating, "lte": query.max_rating}

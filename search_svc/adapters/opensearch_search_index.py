@@ -39,7 +39,14 @@ class OpenSearchSearchIndex:
         self._timeout = timeout
 
     async def search(self, query: VideoQuery) -> VideoPage:
-        lines = msearch_lines(query)
+        page = await self._search(query, partial=False)
+        if page.total == 0 and query.text:
+            # Nothing holds every word: the movies holding most of them, rather than an empty page.
+            return await self._search(query, partial=True)
+        return page
+
+    async def _search(self, query: VideoQuery, *, partial: bool) -> VideoPage:
+        lines = msearch_lines(query, partial=partial)
         response = await self._answer(lambda: self._client.msearch(index=self._alias, body=lines))
         page, counts = (self._whole(item) for item in response["responses"])
         aggregations = counts["aggregations"]

@@ -26,11 +26,26 @@ TIE_BREAKER = 0.1
 OTHER_LAYOUT_BOOST = 0.5
 # Query words of these lengths (after analysis) allow one typo, and two from the second length on.
 ONE_TYPO, TWO_TYPOS = 4, 8
+# A name this short (Tim, Jon, Сэм) allows one typo in the people field, when other words come with it.
+SHORT_NAME = 3
+LEMMA_BOOSTS = {
+    schema.TITLE_LEMMAS: FIELD_BOOSTS[schema.TITLE],
+    schema.DESCRIPTION_LEMMAS: FIELD_BOOSTS[schema.DESCRIPTION],
+}
+# In the fallback, each word matched adds this to a movie's score: far above any text score, so movies matching
+# more words come first, and text scores order the movies matching as many.
+WORD_MATCHED = 1000.0
 
 
 def text_query(searcher: tantivy.Searcher, text: str) -> tantivy.Query | None:
     """Movies matching every word of some reading of `text`; None when no reading has a word."""
     return _any_reading(searcher, text, _reading, _exact_reading)
+
+
+def partial_query(searcher: tantivy.Searcher, text: str) -> tantivy.Query | None:
+    """The fallback when `text_query` finds nothing: any word may match; a movie matching more words ranks above
+    one matching fewer, then by score, where rarer words and title words weigh more. Both readings allow typos."""
+    return _any_reading(searcher, text, _partial_reading)
 
 
 def completion_query(searcher: tantivy.Searcher, text: str) -> tantivy.Query | None:
@@ -59,17 +74,40 @@ def _any_reading(
     return choices[0][1] if len(choices) == 1 else tantivy.Query.boolean_query(choices)
 
 
-def _reading(searcher: tantivy.Searcher, text: str, *, typos: bool = True) -> tantivy.Query | None:
+def _reading(
+    searcher: tantivy.Searcher, text: str, *, typos: bool = True, partial: bool = False
+) -> tantivy.Query | None:
     words_by_term: dict[str, str] = {}
     for term, word in schema.query_words(text):
         words_by_term.setdefault(term, word)
     if words_by_term:
-        return _every(_word(searcher, term, word, typos=typos) for term, word in words_by_term.items())
+        # A short name may be one edit off only beside other words, which must match too (all of them, before
+        # the fallback): alone, three letters one edit away would match half the catalogue's names.
+        short_names = typos and len(words_by_term) > 1
+        clauses = [
+            _word(searcher, term, word, typos=typos, short_names=short_names) for term, word in words_by_term.items()
+        ]
+        if not partial:
+            return _every(clauses)
+        counted = [
+            tantivy.Query.boolean_query(
+                [
+                    (tantivy.Occur.Should, tantivy.Query.const_score_query(clause, WORD_MATCHED)),
+                    (tantivy.Occur.Should, clause),
+                ]
+            )
+            for clause in clauses
+        ]
+        return tantivy.Query.boolean_query([(tantivy.Occur.Should, clause) for clause in counted])
     # Only stop words: the title must hold them all, verbatim.
     words = dict.fromkeys(schema.plain_words(text))
     if not words:
         return None
     return _every(term_query(schema.TITLE_PLAIN, word) for word in words)
+
+
+def _partial_reading(searcher: tantivy.Searcher, text: str) -> tantivy.Query | None:
+    return _reading(searcher, text, partial=True)
 
 
 def _exact_reading(searcher: tantivy.Searcher, text: str) -> tantivy.Query | None:
@@ -78,30 +116,43 @@ def _exact_reading(searcher: tantivy.Searcher, text: str) -> tantivy.Query | Non
     return _reading(searcher, text, typos=False)
 
 
-def _word(searcher: tantivy.Searcher, term: str, word: str, *, typos: bool = True) -> tantivy.Query:
+def _word(
+    searcher: tantivy.Searcher, term: str, word: str, *, typos: bool = True, short_names: bool = False
+) -> tantivy.Query:
     options = [tantivy.Query.boost_query(term_query(name, term), boost) for name, boost in FIELD_BOOSTS.items()]
+    # Any of the word's dictionary lemmas, as the loader wrote them (`domain.lemmas`).
+    options += [
+        tantivy.Query.boost_query(term_query(name, lemma), boost)
+        for lemma in schema.lemma_terms(word)
+        for name, boost in LEMMA_BOOSTS.items()
+    ]
     if not typos:
         return tantivy.Query.disjunction_max_query(options, tie_breaker=TIE_BREAKER)
     options += [
         tantivy.Query.const_score_query(typo, boost * TYPO_SHARE)
         for name, boost in FIELD_BOOSTS.items()
-        if (typo := _typo(searcher, name, term, word)) is not None
+        if (typo := _typo(searcher, name, term, word, short=short_names and name == schema.PEOPLE)) is not None
     ]
     return tantivy.Query.disjunction_max_query(options, tie_breaker=TIE_BREAKER)
 
 
-def _typo(searcher: tantivy.Searcher, name: str, term: str, word: str | None = None) -> tantivy.Query | None:
+def _typo(
+    searcher: tantivy.Searcher, name: str, term: str, word: str | None = None, *, short: bool = False
+) -> tantivy.Query | None:
     """Terms of the field one or two edits from `term` (or from `word`, the same word unstemmed, in the fields
     that keep words unstemmed too), the first letter kept (see tantivy_schema.FUZZY).
 
     None when the field knows `term` itself: a word found as typed is taken as meant. Besides sparing near
     misses ("like" for "luke"), this keeps common words fast, whose neighbours would add up to much of the index.
     """
-    if len(term) < ONE_TYPO or searcher.doc_freq(name, term) > 0:
-        return None
+    shortest = SHORT_NAME if short else ONE_TYPO
     forms = [term]
     if word is not None and word != term and name in schema.UNSTEMMED_TYPO_FIELDS:
         forms.append(word)
+    # The stem may be shorter than the word ("hnks" → "hnk"): the word as written still gets its typo.
+    forms = [form for form in forms if len(form) >= shortest]
+    if not forms or searcher.doc_freq(name, term) > 0:
+        return None
     queries = [
         tantivy.Query.fuzzy_term_query(
             schema.schema(),

@@ -23,6 +23,7 @@ import tantivy
 
 from meshkit.errors import Unavailable
 from search_svc.domain.analysis import STEMMERS, STOPWORDS, TOKEN_PATTERN, fold
+from search_svc.domain.lemmas import lemma_text, word_lemmas
 from search_svc.domain.movie import Actor, Movie, VideoSummary, Writer
 from search_svc.domain.text import fold_yo
 
@@ -43,6 +44,11 @@ IMDB_RATING = "imdb_rating"
 ID_PREFIX = "id_prefix"
 TITLE_PREFIX = "title_prefix"
 RATING_WEIGHT = "rating_weight"
+# Dictionary lemmas of the title's and the description's Russian words (`domain.lemmas`), written by the loader and
+# analysed by the unstemmed chain only: the same terms OpenSearch indexes.
+TITLE_LEMMAS = "title_lemmas"
+DESCRIPTION_LEMMAS = "description_lemmas"
+LEMMA_ANALYZER = "cinemesh_lemma"
 
 # The searchable fields; each is also a sub-object of FUZZY.
 TEXT_FIELDS = (TITLE, PEOPLE, GENRE_TEXT, DESCRIPTION)
@@ -80,6 +86,16 @@ def analyze(text: str) -> list[str]:
     return _MAIN.analyze(fold_yo(text))
 
 
+def analyze_lemmas(text: str) -> list[str]:
+    """The terms a lemma field indexes for `text`."""
+    return _UNSTEMMED.analyze(fold_yo(lemma_text(text)))
+
+
+def lemma_terms(word: str) -> list[str]:
+    """The lemma-field terms one query word is searched by: its lemmas, as the lemma analyser cuts them."""
+    return [term for lemma in word_lemmas(word) for term in _UNSTEMMED.analyze(lemma)]
+
+
 def query_words(text: str) -> list[tuple[str, str]]:
     """Each word of `text` that is not a stop word: its indexed term, and the word as written (lower-cased)."""
     return [(term, word) for word in _UNSTEMMED.analyze(fold_yo(text)) for term in _terms(word)]
@@ -112,6 +128,8 @@ def schema() -> tantivy.Schema:
     for field in TEXT_FIELDS:
         builder.add_text_field(field, tokenizer_name=MAIN_ANALYZER, index_option="freq")
     builder.add_text_field(TITLE_PLAIN, tokenizer_name=PLAIN_ANALYZER, index_option="position")
+    for field in (TITLE_LEMMAS, DESCRIPTION_LEMMAS):
+        builder.add_text_field(field, tokenizer_name=LEMMA_ANALYZER, index_option="freq")
     builder.add_json_field(FUZZY, tokenizer_name="raw", index_option="basic")
     builder.add_text_field(GENRE, fast=True, tokenizer_name="raw", index_option="basic")
     builder.add_text_field(TITLE_KEY, fast=True, tokenizer_name="raw", index_option="basic")
@@ -131,6 +149,7 @@ def schema() -> tantivy.Schema:
 def register_analyzers(index: tantivy.Index) -> None:
     index.register_tokenizer(MAIN_ANALYZER, _MAIN)
     index.register_tokenizer(PLAIN_ANALYZER, _PLAIN)
+    index.register_tokenizer(LEMMA_ANALYZER, _UNSTEMMED)
 
 
 def document(movie: Movie) -> tantivy.Document:
@@ -147,6 +166,9 @@ def document(movie: Movie) -> tantivy.Document:
         for text in texts:
             doc.add_text(field, text)
     doc.add_text(TITLE_PLAIN, values[TITLE][0])
+    doc.add_text(TITLE_LEMMAS, lemma_text(values[TITLE][0]))
+    if movie.description:
+        doc.add_text(DESCRIPTION_LEMMAS, lemma_text(values[DESCRIPTION][0]))
     fuzzy = {field: _by_first_letter(_fuzzy_tokens(field, "\n".join(texts))) for field, texts in values.items()}
     doc.add_json(FUZZY, fuzzy)
     for genre in movie.genre:

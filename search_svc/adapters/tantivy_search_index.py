@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from search_svc.adapters.tantivy_queries import (
     all_of,
     completion_query,
     genre_filter,
+    partial_query,
     rating_filter,
     term_query,
     text_query,
@@ -120,7 +121,21 @@ def _nothing_published(directory: Path) -> Unavailable:
 
 def search_page(searcher: tantivy.Searcher, query: VideoQuery, facets: FacetCache | None = None) -> VideoPage:
     """One page of `query`; relevance ignores `query.order` (best first)."""
-    matching = text_query(searcher, query.text) if query.text else tantivy.Query.all_query()
+    page = _search_page(searcher, query, facets, text_query)
+    if page.total == 0 and query.text:
+        # Nothing holds every word: the movies holding most of them, rather than an empty page.
+        return _search_page(searcher, query, facets, partial_query, facet_kind="partial")
+    return page
+
+
+def _search_page(
+    searcher: tantivy.Searcher,
+    query: VideoQuery,
+    facets: FacetCache | None,
+    matches: Callable[[tantivy.Searcher, str], tantivy.Query | None],
+    facet_kind: str = "",
+) -> VideoPage:
+    matching = matches(searcher, query.text) if query.text else tantivy.Query.all_query()
     if matching is None:
         return VideoPage((), 0)
     rated = all_of(matching, *rating_filter(query))
@@ -131,7 +146,7 @@ def search_page(searcher: tantivy.Searcher, query: VideoQuery, facets: FacetCach
         keys = sort_keys(query.sort or SortField.ID, query.order)
         addresses, total = page_in_order(searcher, selected, keys, offset=query.offset, limit=query.limit)
     facets = {} if facets is None else facets
-    facet_key = (query.text, query.min_rating, query.max_rating)
+    facet_key = (f"{facet_kind}\0{query.text}", query.min_rating, query.max_rating)
     genres = facets.get(facet_key)
     if genres is None:
         genres = _genre_counts(searcher, rated)

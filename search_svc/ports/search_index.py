@@ -14,10 +14,13 @@ class SearchIndex(Protocol):
 
     Semantics every adapter keeps (the contract suite in tests/contract/test_search_index.py checks them):
     - text: every query word must match some field (title, director, actors, writers, description, genre),
-      allowing the Russian and English inflections of a word (Snowball stems), ё for е, a typo (one edit in words
-      of 4+ letters, two in 8+, the first letter right), and the whole query typed in the other keyboard layout
-      (`domain.text.layout_variants`); title matches rank first. A query of stop words only matches titles
-      made of those words.
+      allowing the Russian and English inflections of a word (Snowball stems), the Russian dictionary lemma of a
+      title or description word (`domain.lemmas`: дни for день, дети for ребёнок), ё for е, a typo (one edit in
+      words of 4+ letters, two in 8+, the first letter right; one in a 3-letter name beside other words), and the
+      whole query typed in the other keyboard layout (`domain.text.layout_variants`); title matches rank first.
+      A query of stop words only matches titles made of those words.
+    - when no movie matches every word, the movies matching some of them: more words matched first, then by
+      score; the other layout's reading then allows typos too. Nothing is found only when no word matches.
     - sort None: relevance with text (ties by id), catalogue id without; title sorts case- and ё-insensitively;
       imdb_rating puts unrated movies last in either order; ties always by id ascending.
     - filters (genres: any of; rating range inclusive; unrated movies never pass a rating filter) apply to items

@@ -108,6 +108,13 @@ MOVIES: tuple[Movie, ...] = (
     Movie(
         "m16", "Лезвие", "Охотник на вампиров. Бегущих нет.", 7.1, ("Action", "Horror"), ("Стивен Норрингтон",), (), ()
     ),
+    # Two actors sharing a surname, one with a three-letter first name: a typo in it still tells them apart.
+    Movie(
+        "m17", "Reservoir Dogs", "A heist goes wrong.", 8.3, ("Crime",), ("Quentin Tarantino",), (Actor(7, "Tim Roth"),)
+    ),
+    Movie("m18", "Inglourious Basterds", "Soldiers behind the lines.", 8.4, ("War",), (), (Actor(8, "Eli Roth"),)),
+    # «дни», «дня» have the lemma «день» but not its Snowball stem.
+    Movie("m19", "День сурка", "Телеведущий просыпается в одном и том же февральском утре.", None, ("Romance",)),
 )
 
 BY_ID = {movie.id: movie for movie in MOVIES}

@@ -29,6 +29,8 @@ CASES = [
     "Москва слезам не верит",
     "Star Wars: Episode V - The Empire Strikes Back: Deleted Scenes",
     "mixed Русский and English words вместе",
+    "Дети и люди: день, дня, дни; отец и отцы; лёд и льда",
+    "Ребёнок, человек и пёс во льдах",
     "  пробелы\tи\nпереводы строк ",
     "",
 ]
@@ -47,3 +49,20 @@ def test_both_engines_produce_the_same_terms(loader: OpenSearchIndexLoader, text
 def test_the_terms_are_stemmed_folded_and_free_of_stop_words() -> None:
     assert tantivy_schema.analyze("Чёрное зеркало и терминаторы") == ["черн", "зерка", "терминатор"]
     assert tantivy_schema.analyze("the running blades") == ["run", "blade"]
+
+
+@pytest.mark.parametrize("text", CASES)
+def test_both_engines_produce_the_same_lemma_terms(loader: OpenSearchIndexLoader, text: str) -> None:
+    assert tantivy_schema.analyze_lemmas(text) == loader.analyze_lemmas(text)
+
+
+def test_the_lemma_terms_join_forms_snowball_keeps_apart() -> None:
+    assert tantivy_schema.analyze_lemmas("Дети и люди: дня, дни; отцы; льда") == [
+        "ребенок",
+        "человек",
+        "день",
+        "день",
+        "отец",
+        "лед",
+    ]
+    assert tantivy_schema.analyze("дня дни отцы дети") != tantivy_schema.analyze("день день отец ребёнок")

@@ -120,6 +120,37 @@ async def test_title_matches_rank_above_description_matches(index: SearchIndex) 
     assert found[:2] == ["m01", "m16"]
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("дни", "m19"),  # день: the dictionary's lemma, not Snowball's stem
+        ("ребёнок", "m10"),  # «детей» in the description: another root, the same lemma
+        ("Nthvbyfnh", "m03"),  # «терминатр»: the other keyboard layout and a typo
+    ],
+)
+async def test_finds_forms_and_slips_the_stemmer_cannot(index: SearchIndex, text: str, expected: str) -> None:
+    found = await ids(index, text)
+    assert expected in found[:2], f"{text!r} → {found}"
+
+
+async def test_a_short_name_one_edit_off_is_forgiven_beside_the_rest_of_the_name(index: SearchIndex) -> None:
+    # "tom" for Tim: only Tim Roth's film holds every word; Eli Roth's would come in through the surname alone.
+    page = await index.search(query("tom roth"))
+    assert ([i.id for i in page.items], page.total) == (["m17"], 1)
+
+
+async def test_when_no_movie_holds_every_word_the_ones_holding_most_come_first(index: SearchIndex) -> None:
+    # No movie says 1977; «Звёздные войны» holds both other words, «Американские граффити» only «Лукас».
+    found = await ids(index, "Лукас войны 1977")
+    assert found[:2] == ["m06", "m08"]
+
+
+async def test_one_word_found_is_enough_for_a_page(index: SearchIndex) -> None:
+    page = await index.search(query("терминатор qzxwvkj"))
+    assert "m03" in {i.id for i in page.items}
+    assert page.total == len(page.items)
+
+
 async def test_gibberish_finds_nothing(index: SearchIndex) -> None:
     page = await index.search(query("qzxwvkj ъъъыыы"))
     assert (page.items, page.total) == ((), 0)
