@@ -41,7 +41,8 @@ from search_svc.ports.index_loader import IndexLoader
 from search_svc.ports.search_index import SearchIndex
 from tests.data import LEGACY_EXPORT
 
-JUDGMENTS = Path(__file__).resolve().parent / "judgments"
+REPO = Path(__file__).resolve().parents[1]
+JUDGMENTS = REPO / "bench" / "judgments"
 MARK = ("<!-- search-quality:begin -->", "<!-- search-quality:end -->")
 K = 10
 
