@@ -15,8 +15,10 @@ import socket
 import sys
 import time
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -26,10 +28,9 @@ from devstack.engines.base import EngineError, PidFile, check_version, stop_pid
 from devstack.engines.registry import ENGINES, production_env
 from devstack.gateway import REPO, GatewaySettings, Upstream, envoy_command, render, validate
 from devstack.processes import Child, base_env, spawn
+from devstack.services import SERVICES, ServiceSpec
 from meshkit.settings import ServiceSettings
 from search_svc.settings import SearchSettings
-from sink_svc.settings import SinkSettings
-from ugc_svc.settings import UgcSettings
 
 log = logging.getLogger("devstack.mesh")
 
@@ -44,10 +45,25 @@ class MeshError(RuntimeError):
 
 @dataclass(frozen=True)
 class Service:
-    name: str
-    module: str
-    env_prefix: str
+    """A row of the services table with the settings, ports resolved, that its process will be given."""
+
+    spec: ServiceSpec
     settings: ServiceSettings
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def env(self, profile: str, env: Mapping[str, str]) -> dict[str, str]:
+        """Its process's environment: `env`, its resolved ports, and its profile and log format unless set."""
+        spec = self.spec
+        child = dict(env) | {
+            spec.env_var("grpc_port"): str(self.settings.grpc_port),
+            spec.env_var("metrics_port"): str(self.settings.metrics_port),
+        }
+        child.setdefault(spec.env_var("log_format"), "text")
+        child.setdefault(spec.env_var("profile"), profile)
+        return child
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -66,7 +82,8 @@ def _check_free(host: str, port: int, setting: str) -> None:
             raise MeshError(f"{host}:{port} is not free ({exc.strerror}); choose another with {setting}=...") from None
 
 
-def _resolve_ports(settings: ServiceSettings, prefix: str) -> ServiceSettings:
+def _resolve_ports(spec: ServiceSpec) -> ServiceSettings:
+    settings = spec.settings()
     updates = {}
     for field in ("grpc_port", "metrics_port"):
         port = getattr(settings, field)
@@ -74,16 +91,12 @@ def _resolve_ports(settings: ServiceSettings, prefix: str) -> ServiceSettings:
         if port == 0:
             updates[field] = free_port(host)
         else:
-            _check_free(host, port, f"{prefix}{field.upper()}")
+            _check_free(host, port, spec.env_var(field))
     return settings.model_copy(update=updates)
 
 
 def plan() -> tuple[list[Service], GatewaySettings]:
-    services = [
-        Service("search", "search_svc", "SEARCH_", _resolve_ports(SearchSettings(), "SEARCH_")),
-        Service("ugc", "ugc_svc", "UGC_", _resolve_ports(UgcSettings(), "UGC_")),
-        Service("sink", "sink_svc", "SINK_", _resolve_ports(SinkSettings(), "SINK_")),
-    ]
+    services = [Service(spec, _resolve_ports(spec)) for spec in SERVICES]
     gateway = GatewaySettings()
     updates = {}
     for field in ("http_port", "admin_port"):
@@ -179,20 +192,18 @@ def prepare(profile: str) -> Prepared:
     """Everything before the first process starts: ports, engines, the catalogue, a validated gateway config."""
     services, gateway = plan()
     profile_env = _production_env() if profile == "production" else {}
-    search_settings = SearchSettings()
-    if profile_env:
-        search_settings = search_settings.model_copy(
-            update={"profile": "production", "opensearch_url": profile_env["SEARCH_OPENSEARCH_URL"]}
-        )
+    by_name = {s.name: s for s in services}
+    # The catalogue is loaded where the search service will read it: its settings as its process will see them.
+    search_fields: dict[str, Any] = by_name["search"].spec.fields_in(profile_env)
+    search_settings = SearchSettings(**search_fields)
     served = catalogue.ensure(profile, search_settings, catalogue.source_from_env())
     RUN_DIR.mkdir(parents=True, exist_ok=True)
     config = RUN_DIR / "gateway.yaml"
-    by_name = {s.name: s.settings for s in services}
     config.write_text(
         render(
             gateway,
-            search=Upstream("127.0.0.1", by_name["search"].grpc_port),
-            ugc=Upstream("127.0.0.1", by_name["ugc"].grpc_port),
+            search=Upstream("127.0.0.1", by_name["search"].settings.grpc_port),
+            ugc=Upstream("127.0.0.1", by_name["ugc"].settings.grpc_port),
         )
     )
     checked = validate(config)
@@ -226,13 +237,9 @@ async def run(profile: str = "embedded") -> int:
     try:
         deadline = time.monotonic() + START_TIMEOUT
         for service in services:
-            child_env = env | {
-                f"{service.env_prefix}GRPC_PORT": str(service.settings.grpc_port),
-                f"{service.env_prefix}METRICS_PORT": str(service.settings.metrics_port),
-            }
-            child_env.setdefault(f"{service.env_prefix}LOG_FORMAT", "text")
-            child_env.setdefault(f"{service.env_prefix}PROFILE", profile)
-            children.append(await spawn(service.name, [sys.executable, "-m", service.module], child_env))
+            children.append(
+                await spawn(service.name, [sys.executable, "-m", service.spec.module], service.env(profile, env))
+            )
         await asyncio.gather(
             *(_wait_healthy(c, s.settings.grpc_port, deadline) for c, s in zip(children, services, strict=True))
         )

@@ -126,6 +126,8 @@ class ClickHouse(DetachedEngine):
         return {
             "tcp": f"127.0.0.1:{self.settings.tcp_port}",
             "http": f"http://127.0.0.1:{self.settings.http_port}",
+            # As clickhouse-driver's Client.from_url takes it (native protocol, the default database).
+            "url": f"clickhouse://127.0.0.1:{self.settings.tcp_port}/default",
         }
 
     def reset(self) -> None:

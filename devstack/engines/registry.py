@@ -5,7 +5,7 @@ FerretDB starts PostgreSQL itself; PostgreSQL is still listed so that it can be 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from devstack.engines.apicurio import Apicurio
 from devstack.engines.base import Engine, EngineError
@@ -14,6 +14,7 @@ from devstack.engines.ferretdb import FerretDB
 from devstack.engines.kafka import Kafka
 from devstack.engines.opensearch import OpenSearch
 from devstack.engines.postgres import Postgres
+from devstack.services import SERVICES, ServiceSpec
 
 ENGINES: dict[str, Callable[[], Engine]] = {
     "opensearch": OpenSearch,
@@ -34,27 +35,18 @@ def select(names: Iterable[str]) -> list[Engine]:
     return [factory() for name, factory in ENGINES.items() if name in wanted]
 
 
-def production_env(engines: Mapping[str, Engine]) -> dict[str, str]:
-    """Settings that point each service's production adapters at the running engines.
+def production_env(engines: Mapping[str, Engine], services: Sequence[ServiceSpec] = SERVICES) -> dict[str, str]:
+    """Settings that point each service's production adapters at the running engines (`devstack.services`).
 
     This is the whole difference between the profiles as far as a service can tell: its
     composition root reads `<PREFIX>_PROFILE` and the engine addresses, and picks adapters.
     Another deployment sets the same variables to its managed engines instead.
     """
-    opensearch = engines["opensearch"].endpoints()
-    kafka = engines["kafka"].endpoints()
-    registry = engines["apicurio"].endpoints()
-    clickhouse = engines["clickhouse"].endpoints()
-    ferretdb = engines["ferretdb"].endpoints()
-    return {
-        "SEARCH_PROFILE": "production",
-        "SEARCH_OPENSEARCH_URL": opensearch["url"],
-        "UGC_PROFILE": "production",
-        "UGC_MONGODB_URL": ferretdb["url"],
-        "UGC_KAFKA_BOOTSTRAP_SERVERS": kafka["bootstrap_servers"],
-        "UGC_SCHEMA_REGISTRY_URL": registry["url"],
-        "SINK_PROFILE": "production",
-        "SINK_KAFKA_BOOTSTRAP_SERVERS": kafka["bootstrap_servers"],
-        "SINK_SCHEMA_REGISTRY_URL": registry["url"],
-        "SINK_CLICKHOUSE_URL": f"clickhouse://{clickhouse['tcp']}/default",
-    }
+    env = {}
+    for spec in services:
+        env[spec.env_var("profile")] = "production"
+        for field_name, source in spec.production.items():
+            if source.engine not in engines:
+                raise EngineError(f"{spec.name} needs the engine {source.engine}, which is not running here")
+            env[spec.env_var(field_name)] = engines[source.engine].endpoints()[source.endpoint]
+    return env

@@ -24,10 +24,12 @@ from opensearchpy import OpenSearch as OpenSearchClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from devstack.engines.apicurio import Apicurio
+from devstack.engines.base import Engine
 from devstack.engines.clickhouse import ClickHouse
 from devstack.engines.ferretdb import FerretDB
 from devstack.engines.kafka import Kafka
 from devstack.engines.opensearch import OpenSearch
+from devstack.services import SERVICES
 from tests.e2e.conftest import Mesh, launched_mesh
 from tests.unit.fakes_legacy_export import movie_row, write_export
 
@@ -187,10 +189,18 @@ def test_each_service_was_given_the_production_profile_and_the_engines(
 ) -> None:
     log = mesh.log.read_text()
     assert "(production profile)" in log
-    assert f"SEARCH_OPENSEARCH_URL={opensearch.endpoints()['url']}" in log
+    running: dict[str, Engine] = {
+        "opensearch": opensearch,
+        "kafka": kafka,
+        "apicurio": apicurio,
+        "clickhouse": clickhouse,
+        "ferretdb": ferretdb,
+    }
+    for spec in SERVICES:
+        for field_name, source in spec.production.items():
+            assert f"{spec.env_var(field_name)}={running[source.engine].endpoints()[source.endpoint]}" in log
+    # Spelled out once, so that the table's wiring of the engines is checked too, not only applied.
     assert f"UGC_MONGODB_URL={ferretdb.endpoints()['url']}" in log
-    assert f"UGC_KAFKA_BOOTSTRAP_SERVERS={kafka.endpoints()['bootstrap_servers']}" in log
-    assert f"SINK_SCHEMA_REGISTRY_URL={apicurio.endpoints()['url']}" in log
     assert f"SINK_CLICKHOUSE_URL=clickhouse://{clickhouse.endpoints()['tcp']}/default" in log
     profiles: dict[str, set[str]] = {}
     for line in log.splitlines():
@@ -199,4 +209,4 @@ def test_each_service_was_given_the_production_profile_and_the_engines(
             record = json.loads(text)
             if "profile" in record:
                 profiles.setdefault(record["service"], set()).add(record["profile"])
-    assert profiles == {"search": {"production"}, "ugc": {"production"}, "sink": {"production"}}
+    assert profiles == {spec.name: {"production"} for spec in SERVICES}
