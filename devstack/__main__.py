@@ -9,19 +9,22 @@ from pathlib import Path
 
 from devstack import gateway, mesh
 from devstack.engines import cli as engines_cli
+from devstack.services import SERVICES, behind_gateway
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m devstack",
         description="Run cinemesh on this machine. Ports and options are environment variables: "
-        "SEARCH_*, UGC_*, SINK_* for the services (see `python -m search_svc --help`), GATEWAY_* for Envoy.",
+        f"{', '.join(spec.env_prefix + '*' for spec in SERVICES)} for the services "
+        f"(see `python -m {SERVICES[0].module} --help`), GATEWAY_* for Envoy.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser(
         "run",
         help="start every service and the Envoy gateway; Ctrl-C stops all",
-        description="Start search, ugc and sink, wait until each reports SERVING over gRPC health, start Envoy, "
+        description=f"Start {', '.join(spec.name for spec in SERVICES)}, wait until each reports SERVING over gRPC "
+        "health, start Envoy, "
         "print where everything listens, and stop everything on Ctrl-C or SIGTERM.",
     )
     run.add_argument(
@@ -33,8 +36,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     engines_cli.add_commands(commands)
     render = commands.add_parser("gateway-config", help="print the rendered Envoy config (GATEWAY_* settings)")
-    render.add_argument("--search", default="127.0.0.1:50051", help="search upstream host:port")
-    render.add_argument("--ugc", default="127.0.0.1:50052", help="ugc upstream host:port")
+    for spec in behind_gateway():
+        render.add_argument(
+            f"--{spec.name}", default=f"127.0.0.1:{spec.default_grpc_port()}", help=f"{spec.name} upstream host:port"
+        )
     render.add_argument("--validate", action="store_true", help="also run `envoy --mode validate` on it")
     render.add_argument("-o", "--output", type=Path, help="write to this file instead of stdout")
     return parser
@@ -53,7 +58,8 @@ def main(argv: list[str]) -> int:
         print("devstack: stopped the running mesh")
     if args.command != "gateway-config":
         return engines_cli.run(args)
-    config = gateway.render(gateway.GatewaySettings(), search=_upstream(args.search), ugc=_upstream(args.ugc))
+    upstreams = {spec.name: _upstream(getattr(args, spec.name)) for spec in behind_gateway()}
+    config = gateway.render(gateway.GatewaySettings(), upstreams)
     if args.output:
         args.output.write_text(config)
     else:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 import string
 import subprocess
 import sys
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,13 +15,33 @@ import swagger_ui
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from devstack.services import SERVICES, ServiceSpec, behind_gateway
+
 REPO = Path(__file__).resolve().parent.parent
 TEMPLATE = REPO / "envoy" / "gateway.yaml"
 SWAGGER_PAGE = REPO / "envoy" / "swagger" / "index.html"
 DESCRIPTOR = REPO / "build" / "cinemesh.binpb"
 OPENAPI = REPO / "build" / "openapi" / "openapi.yaml"
-# The gRPC services the gateway transcodes; each needs a cluster in the template.
-SERVICES = ("cinemesh.search.v1.SearchService", "cinemesh.ugc.v1.UgcService")
+
+# Per service behind the gateway: native gRPC, the caller's own grpc-timeout honoured up to 30 s.
+GRPC_ROUTE = """\
+- match: {prefix: /${SERVICE}/, grpc: {}}
+  route: {cluster: ${NAME}, timeout: 30s, max_stream_duration: {grpc_timeout_header_max: 30s}}"""
+
+# Per service behind the gateway: HTTP/2 to its gRPC port.
+CLUSTER = """\
+- name: ${NAME}
+  type: STRICT_DNS
+  connect_timeout: 1s
+  typed_extension_protocol_options:
+    envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
+      "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+      explicit_http_config: {http2_protocol_options: {}}
+  load_assignment:
+    cluster_name: ${NAME}
+    endpoints:
+      - lb_endpoints:
+          - endpoint: {address: {socket_address: {address: ${HOST}, port_value: ${PORT}}}}"""
 
 
 class GatewaySettings(BaseSettings):
@@ -43,8 +65,18 @@ class Upstream:
     port: int
 
 
-def render(settings: GatewaySettings, *, search: Upstream, ugc: Upstream) -> str:
-    """Fill the template; every placeholder must be known, so a typo fails here rather than in Envoy."""
+def render(
+    settings: GatewaySettings, upstreams: Mapping[str, Upstream], services: Sequence[ServiceSpec] = SERVICES
+) -> str:
+    """Fill the template for `services`, each behind the gateway at `upstreams[name]`.
+
+    Every placeholder must be known, so a typo fails here rather than in Envoy; so does an upstream missing for
+    a service behind the gateway, or one given for a service that is not.
+    """
+    routed = behind_gateway(services)
+    names = [spec.name for spec in routed]
+    if sorted(upstreams) != sorted(names):
+        raise ValueError(f"upstreams given for {sorted(upstreams)}; the services behind the gateway are {names}")
     origins = (
         [{"safe_regex": {"regex": ".*"}}]
         if "*" in settings.cors_origins
@@ -56,17 +88,40 @@ def render(settings: GatewaySettings, *, search: Upstream, ugc: Upstream) -> str
         "HTTP_PORT": settings.http_port,
         "CORS_ORIGINS": json.dumps(origins),
         "DESCRIPTOR": DESCRIPTOR,
-        "SERVICES": json.dumps(list(SERVICES)),
+        "SERVICES": json.dumps([spec.grpc_service for spec in routed]),
         "MAX_REQUEST_BYTES": settings.max_request_bytes,
         "OPENAPI": OPENAPI,
         "SWAGGER_PAGE": SWAGGER_PAGE,
         "SWAGGER_ASSETS": Path(swagger_ui.__file__).parent / "static",
-        "SEARCH_HOST": search.host,
-        "SEARCH_PORT": search.port,
-        "UGC_HOST": ugc.host,
-        "UGC_PORT": ugc.port,
     }
-    return string.Template(TEMPLATE.read_text()).substitute({k: str(v) for k, v in values.items()})
+    blocks = {
+        "GRPC_ROUTES": [_fill(GRPC_ROUTE, NAME=spec.name, SERVICE=str(spec.grpc_service)) for spec in routed],
+        "CLUSTERS": [
+            _fill(CLUSTER, NAME=spec.name, HOST=upstreams[spec.name].host, PORT=str(upstreams[spec.name].port))
+            for spec in routed
+        ],
+    }
+    template = TEMPLATE.read_text()
+    for name, items in blocks.items():
+        template = _expand_block(template, name, items)
+    return string.Template(template).substitute({k: str(v) for k, v in values.items()})
+
+
+def _fill(snippet: str, **values: str) -> str:
+    return string.Template(snippet).substitute(values)
+
+
+def _expand_block(template: str, name: str, items: Sequence[str]) -> str:
+    """Replace the line holding only `${name}` by `items`, each line indented as that placeholder was."""
+    line = re.compile(rf"^( *)\$\{{{name}\}}$", re.MULTILINE)
+    found = line.search(template)
+    if found is None:
+        raise ValueError(f"{TEMPLATE} has no line holding only ${{{name}}}")
+    indent = found.group(1)
+    text = "\n".join(indent + row for item in items for row in item.splitlines())
+    # The whole template is substituted next: a dollar in a value (a host name) must stay one.
+    text = text.replace("$", "$$")
+    return template[: found.start()] + text + template[found.end() :]
 
 
 def envoy_binary() -> Path:

@@ -28,7 +28,7 @@ from devstack.engines.base import EngineError, PidFile, check_version, stop_pid
 from devstack.engines.registry import ENGINES, production_env
 from devstack.gateway import REPO, GatewaySettings, Upstream, envoy_command, render, validate
 from devstack.processes import Child, base_env, spawn
-from devstack.services import SERVICES, ServiceSpec
+from devstack.services import SERVICES, ServiceSpec, behind_gateway
 from meshkit.settings import ServiceSettings
 from search_svc.settings import SearchSettings
 
@@ -199,13 +199,8 @@ def prepare(profile: str) -> Prepared:
     served = catalogue.ensure(profile, search_settings, catalogue.source_from_env())
     RUN_DIR.mkdir(parents=True, exist_ok=True)
     config = RUN_DIR / "gateway.yaml"
-    config.write_text(
-        render(
-            gateway,
-            search=Upstream("127.0.0.1", by_name["search"].settings.grpc_port),
-            ugc=Upstream("127.0.0.1", by_name["ugc"].settings.grpc_port),
-        )
-    )
+    upstreams = {spec.name: Upstream("127.0.0.1", by_name[spec.name].settings.grpc_port) for spec in behind_gateway()}
+    config.write_text(render(gateway, upstreams))
     checked = validate(config)
     if checked.returncode != 0:
         raise MeshError(f"the gateway config {config} is invalid:\n{checked.stdout}{checked.stderr}")

@@ -25,6 +25,7 @@ from opensearchpy import OpenSearch as OpenSearchClient
 from devstack import catalogue
 from devstack.engines.opensearch import OpenSearch
 from devstack.gateway import GatewaySettings, Upstream, render
+from devstack.services import behind_gateway
 from search_svc.settings import SearchSettings
 from tests.data import LEGACY_EXPORT
 from tests.e2e.conftest import Mesh, launched_mesh
@@ -47,8 +48,8 @@ UNAVAILABLE = 14
 
 def route_timeout(path: str) -> float:
     """Seconds Envoy gives a GET on `path`, read from the gateway config the mesh renders."""
-    upstream = Upstream("127.0.0.1", 1)
-    config: dict[str, Any] = yaml.safe_load(render(GatewaySettings(), search=upstream, ugc=upstream))
+    upstreams = {spec.name: Upstream("127.0.0.1", 1) for spec in behind_gateway()}
+    config: dict[str, Any] = yaml.safe_load(render(GatewaySettings(), upstreams))
     manager = config["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
     for route in manager["route_config"]["virtual_hosts"][0]["routes"]:
         match = route["match"]

@@ -10,9 +10,11 @@ import yaml
 from google.api import annotations_pb2, http_pb2
 from google.protobuf import descriptor_pb2
 
-from devstack.gateway import DESCRIPTOR, SERVICES, GatewaySettings, Upstream, render, validate
+from devstack.gateway import DESCRIPTOR, GatewaySettings, Upstream, render, validate
+from devstack.services import SERVICES, behind_gateway
 
-UPSTREAMS = {"search": Upstream("127.0.0.1", 50051), "ugc": Upstream("127.0.0.1", 50052)}
+UPSTREAMS = {spec.name: Upstream("127.0.0.1", spec.default_grpc_port()) for spec in behind_gateway()}
+CLUSTER_OF = {spec.grpc_service: spec.name for spec in behind_gateway()}
 
 
 def rest_rules() -> list[tuple[str, str, str]]:
@@ -31,7 +33,7 @@ def rest_rules() -> list[tuple[str, str, str]]:
 
 @pytest.fixture(scope="module")
 def config() -> dict[str, object]:
-    return yaml.safe_load(render(GatewaySettings(), **UPSTREAMS))  # type: ignore[no-any-return]
+    return yaml.safe_load(render(GatewaySettings(), UPSTREAMS))  # type: ignore[no-any-return]
 
 
 def routes(config: dict[str, object]) -> list[dict[str, object]]:
@@ -42,13 +44,13 @@ def routes(config: dict[str, object]) -> list[dict[str, object]]:
 
 def test_envoy_accepts_the_rendered_config(tmp_path: Path) -> None:
     path = tmp_path / "gateway.yaml"
-    path.write_text(render(GatewaySettings(), **UPSTREAMS))
+    path.write_text(render(GatewaySettings(), UPSTREAMS))
     result = validate(path)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_every_placeholder_is_filled() -> None:
-    assert "${" not in render(GatewaySettings(), **UPSTREAMS)
+    assert "${" not in render(GatewaySettings(), UPSTREAMS)
 
 
 def test_the_protos_declare_rest_paths() -> None:
@@ -73,28 +75,83 @@ def test_every_rest_path_has_a_get_route_to_its_service(
             break
     assert matched is not None, f"no route for {verb} {template}"
     assert "route" in matched, f"{verb} {template} is not routed to a service"
-    assert matched["route"]["cluster"] == service.split(".")[1]  # type: ignore[index]
+    assert matched["route"]["cluster"] == CLUSTER_OF[service]  # type: ignore[index]
     assert matched["route"]["timeout"]  # type: ignore[index]
 
 
-def test_every_transcoded_service_has_a_cluster(config: dict[str, object]) -> None:
-    clusters = {c["name"] for c in config["static_resources"]["clusters"]}  # type: ignore[index]
-    assert {name.split(".")[1] for name in SERVICES} <= clusters
+def test_every_service_behind_the_gateway_has_a_cluster_at_its_upstream(config: dict[str, object]) -> None:
+    clusters = {c["name"]: c for c in config["static_resources"]["clusters"]}  # type: ignore[index]
+    assert sorted(clusters) == sorted(UPSTREAMS)
+    for name, upstream in UPSTREAMS.items():
+        endpoint = clusters[name]["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]
+        assert endpoint["address"]["socket_address"] == {"address": upstream.host, "port_value": upstream.port}
+
+
+def test_every_service_behind_the_gateway_is_transcoded_and_reached_by_native_grpc(
+    config: dict[str, object],
+) -> None:
+    listener = config["static_resources"]["listeners"][0]  # type: ignore[index]
+    manager = listener["filter_chains"][0]["filters"][0]["typed_config"]
+    transcoder = next(f for f in manager["http_filters"] if f["name"] == "envoy.filters.http.grpc_json_transcoder")
+    assert transcoder["typed_config"]["services"] == list(CLUSTER_OF)
+    native = {
+        r["match"]["prefix"]: r["route"]["cluster"]  # type: ignore[index]
+        for r in routes(config)
+        if "grpc" in r["match"]  # type: ignore[operator]
+    }
+    assert native == {f"/{service}/": name for service, name in CLUSTER_OF.items()}
+
+
+def test_the_table_names_grpc_services_the_contracts_declare() -> None:
+    files = descriptor_pb2.FileDescriptorSet.FromString(DESCRIPTOR.read_bytes())
+    declared = {f"{file.package}.{service.name}" for file in files.file for service in file.service}
+    assert {spec.grpc_service for spec in SERVICES if spec.grpc_service} <= declared
+
+
+def test_a_service_taken_off_the_table_loses_its_cluster_and_route(tmp_path: Path) -> None:
+    table = [spec for spec in SERVICES if spec.name != "ugc"]
+    upstreams = {name: upstream for name, upstream in UPSTREAMS.items() if name != "ugc"}
+    text = render(GatewaySettings(), upstreams, table)
+    rendered = yaml.safe_load(text)
+    assert [c["name"] for c in rendered["static_resources"]["clusters"]] == ["search"]
+    assert "UgcService" not in text
+    path = tmp_path / "gateway.yaml"
+    path.write_text(text)
+    result = validate(path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    "upstreams",
+    [
+        {"search": Upstream("127.0.0.1", 50051)},
+        {**UPSTREAMS, "sink": Upstream("127.0.0.1", 50053)},
+    ],
+    ids=["one missing", "one not behind the gateway"],
+)
+def test_upstreams_must_match_the_services_behind_the_gateway(upstreams: dict[str, Upstream]) -> None:
+    with pytest.raises(ValueError, match="the services behind the gateway are"):
+        render(GatewaySettings(), upstreams)
+
+
+def test_a_host_name_is_taken_literally() -> None:
+    text = render(GatewaySettings(), UPSTREAMS | {"search": Upstream("svc-$HOME.internal", 1)})
+    assert "address: svc-$HOME.internal," in text
 
 
 def test_admin_stays_on_loopback_even_when_the_api_is_public() -> None:
-    config = yaml.safe_load(render(GatewaySettings(listen_host="0.0.0.0"), **UPSTREAMS))
+    config = yaml.safe_load(render(GatewaySettings(listen_host="0.0.0.0"), UPSTREAMS))
     assert config["admin"]["address"]["socket_address"]["address"] == "127.0.0.1"
     assert config["static_resources"]["listeners"][0]["address"]["socket_address"]["address"] == "0.0.0.0"
 
 
 def test_cors_origins_can_be_restricted() -> None:
-    text = render(GatewaySettings(cors_origins=["https://tv.example"]), **UPSTREAMS)
+    text = render(GatewaySettings(cors_origins=["https://tv.example"]), UPSTREAMS)
     assert '[{"exact": "https://tv.example"}]' in text
     assert ".*" not in re.findall(r"allow_origin_string_match: (.*)", text)[0]
 
 
 def test_validation_catches_a_missing_descriptor(tmp_path: Path) -> None:
     broken = tmp_path / "gateway.yaml"
-    broken.write_text(render(GatewaySettings(), **UPSTREAMS).replace(str(DESCRIPTOR), str(tmp_path / "nope.binpb")))
+    broken.write_text(render(GatewaySettings(), UPSTREAMS).replace(str(DESCRIPTOR), str(tmp_path / "nope.binpb")))
     assert validate(broken).returncode != 0

@@ -14,6 +14,7 @@ from cinemesh.search.v1 import search_pb2, search_pb2_grpc
 
 from devstack.gateway import GatewaySettings, Upstream, envoy_command, render
 from devstack.mesh import free_port
+from devstack.services import behind_gateway
 from meshkit.server import GrpcService, running_server
 from meshkit.settings import ServiceSettings
 
@@ -22,9 +23,9 @@ from meshkit.settings import ServiceSettings
 def gateway(tmp_path: Path, search_port: int) -> Iterator[str]:
     settings = GatewaySettings(http_port=free_port(), admin_port=free_port())
     config = tmp_path / "gateway.yaml"
-    config.write_text(
-        render(settings, search=Upstream("127.0.0.1", search_port), ugc=Upstream("127.0.0.1", free_port()))
-    )
+    # Every other service behind the gateway is down: nothing listens on its port.
+    upstreams = {spec.name: Upstream("127.0.0.1", free_port()) for spec in behind_gateway()}
+    config.write_text(render(settings, upstreams | {"search": Upstream("127.0.0.1", search_port)}))
     log = (tmp_path / "envoy.log").open("wb")
     process = subprocess.Popen(envoy_command(config, settings), stdout=log, stderr=subprocess.STDOUT)
     try:
