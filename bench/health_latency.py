@@ -2,7 +2,7 @@
 
     python -m bench.health_latency [--calls 3000] [--write docs/benchmarks.md]
 
-Starts search, ugc and sink as real processes on free ports, warms each up, then
+Starts every service of the mesh (devstack/services.py) as a real process on free ports, warms each up, then
 sends `--calls` sequential Check calls per service over one channel, interleaving
 the services round by round so machine noise hits all of them alike.
 """
@@ -25,9 +25,9 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from bench.report import percentile, publish
 from devstack.mesh import free_port
+from devstack.services import SERVICES
 
 REPO = Path(__file__).resolve().parent.parent
-SERVICES = {"search": "search_svc", "ugc": "ugc_svc", "sink": "sink_svc"}
 MARK = ("<!-- health-latency:begin -->", "<!-- health-latency:end -->")
 
 
@@ -36,20 +36,24 @@ def measure(calls: int) -> dict[str, list[float]]:
     stubs: dict[str, health_pb2_grpc.HealthStub] = {}
     channels: list[grpc.Channel] = []
     try:
-        for name, module in SERVICES.items():
+        for spec in SERVICES:
             port = free_port()
             env = os.environ | {
-                f"{name.upper()}_GRPC_PORT": str(port),
-                f"{name.upper()}_METRICS_PORT": "0",
-                f"{name.upper()}_LOG_LEVEL": "WARNING",
+                spec.env_var("grpc_port"): str(port),
+                spec.env_var("metrics_port"): "0",
+                spec.env_var("log_level"): "WARNING",
             }
-            processes[name] = subprocess.Popen(
-                [sys.executable, "-m", module], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            processes[spec.name] = subprocess.Popen(
+                [sys.executable, "-m", spec.module],
+                cwd=REPO,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
             )
             channel = grpc.insecure_channel(f"127.0.0.1:{port}")
             channels.append(channel)
             grpc.channel_ready_future(channel).result(timeout=60)
-            stubs[name] = health_pb2_grpc.HealthStub(channel)
+            stubs[spec.name] = health_pb2_grpc.HealthStub(channel)
         request = health_pb2.HealthCheckRequest()
         for stub in stubs.values():
             for _ in range(200):

@@ -41,6 +41,7 @@ from bench import cpu, vegeta
 from bench.opensearch_server import devstack_opensearch
 from bench.report import percentile, publish
 from devstack.mesh import free_port
+from devstack.services import SERVICES
 from search_svc.adapters.opensearch_index_loader import OpenSearchIndexLoader
 from search_svc.adapters.opensearch_queries import msearch_lines
 from search_svc.adapters.opensearch_search_index import OpenSearchSearchIndex
@@ -230,9 +231,9 @@ def running_mesh(tmp: Path, service_env: dict[str, str]) -> Iterator[tuple[str, 
         "SEARCH_LOG_LEVEL": "WARNING",
         **service_env,
     }
-    for name in ("SEARCH", "UGC", "SINK"):
-        env[f"{name}_GRPC_PORT"] = "0"
-        env[f"{name}_METRICS_PORT"] = "0"
+    for spec in SERVICES:
+        env[spec.env_var("grpc_port")] = "0"
+        env[spec.env_var("metrics_port")] = "0"
     log = tmp / "mesh.log"
     with log.open("wb") as out:
         process = subprocess.Popen(

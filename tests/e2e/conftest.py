@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from devstack.mesh import free_port
+from devstack.services import SERVICES
 from tests.data import LEGACY_EXPORT
 
 REPO = Path(__file__).resolve().parents[2]
@@ -48,7 +49,7 @@ class Mesh:
 def launched_mesh(log_dir: Path, *options: str, catalogue: Path | None = None) -> Iterator[Mesh]:
     """`python -m devstack run OPTIONS` on free ports, serving `catalogue` (the demo one when None) from an index
     of its own; on exit, SIGTERM and check that nothing is left listening."""
-    services = ("search", "ugc", "sink")
+    services = [spec.name for spec in SERVICES]
     mesh = Mesh(
         http_port=free_port(),
         admin_port=free_port(),
@@ -60,11 +61,10 @@ def launched_mesh(log_dir: Path, *options: str, catalogue: Path | None = None) -
     env.update({"GATEWAY_HTTP_PORT": str(mesh.http_port), "GATEWAY_ADMIN_PORT": str(mesh.admin_port)})
     env["SEARCH_TANTIVY_DIR"] = str(log_dir / "tantivy")
     env["CATALOGUE"] = str(catalogue) if catalogue else ""
-    for name in services:
-        prefix = name.upper()
-        env[f"{prefix}_GRPC_PORT"] = str(mesh.grpc_ports[name])
-        env[f"{prefix}_METRICS_PORT"] = str(mesh.metrics_ports[name])
-        env[f"{prefix}_LOG_FORMAT"] = "json"
+    for spec in SERVICES:
+        env[spec.env_var("grpc_port")] = str(mesh.grpc_ports[spec.name])
+        env[spec.env_var("metrics_port")] = str(mesh.metrics_ports[spec.name])
+        env[spec.env_var("log_format")] = "json"
     with mesh.log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "devstack", "run", *options],

@@ -9,9 +9,11 @@ from cinemesh.search.v1 import search_pb2, search_pb2_grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
 
+from devstack.services import SERVICES as TABLE
 from tests.e2e.conftest import Mesh
 
-SERVICES = {"search": "cinemesh.search.v1.SearchService", "ugc": "cinemesh.ugc.v1.UgcService", "sink": ""}
+# Each service's gRPC service, "" for one with none (its server still carries health and reflection).
+SERVICES = {spec.name: spec.grpc_service or "" for spec in TABLE}
 
 
 @pytest.mark.parametrize("name", sorted(SERVICES))

@@ -15,9 +15,8 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from devstack.mesh import free_port
+from devstack.services import SERVICES, ServiceSpec
 from tests.e2e.conftest import REPO
-
-MODULES = {"search": "search_svc", "ugc": "ugc_svc", "sink": "sink_svc"}
 
 
 def run(module: str, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -32,12 +31,14 @@ def run(module: str, env: dict[str, str], *args: str) -> subprocess.CompletedPro
     )
 
 
-@pytest.mark.parametrize("name", sorted(MODULES))
-def test_help_lists_every_setting(name: str) -> None:
-    result = run(MODULES[name], {}, "--help")
+@pytest.mark.parametrize("spec", SERVICES, ids=lambda spec: spec.name)
+def test_help_lists_every_setting(spec: ServiceSpec) -> None:
+    result = run(spec.module, {}, "--help")
     assert result.returncode == 0
     for setting in ("GRPC_PORT", "METRICS_PORT", "LOG_LEVEL", "DRAIN_SECONDS", "GRACE_SECONDS"):
-        assert f"{name.upper()}_{setting}" in result.stdout
+        assert f"{spec.env_prefix}{setting}" in result.stdout
+    listed = {line.split()[0] for line in result.stdout.splitlines() if line.startswith(f"  {spec.env_prefix}")}
+    assert listed == {spec.env_var(name) for name in spec.settings.model_fields}
 
 
 def test_a_bad_setting_stops_the_service_with_a_clear_message() -> None:
