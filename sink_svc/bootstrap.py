@@ -1,7 +1,6 @@
-"""Composition root of the sink. It has no gRPC API of its own: the server carries its health and metrics.
-
-Its pipeline arrives with the sink work.
-"""
+"""Composition root of the sink: settings in, wired pipeline out. It has no gRPC API of its own (the server carries
+its health and metrics); it will pick each port's adapter from the profile and run the consume loop of
+`sink_svc.entrypoints` while the server runs. Until the pipeline lands it wires nothing."""
 
 from __future__ import annotations
 

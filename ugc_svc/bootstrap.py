@@ -1,19 +1,19 @@
-"""Composition root of the UGC service. Its RPCs arrive with the UGC work; today it serves health."""
+"""Composition root of the UGC service: settings in, wired servicers out. It will pick each port's adapter from
+the profile, as `search_svc.bootstrap` does; the contract has no RPCs yet, so it wires the servicer alone."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 
-from cinemesh.ugc.v1 import ugc_pb2, ugc_pb2_grpc
+from cinemesh.ugc.v1 import ugc_pb2_grpc
 
 from meshkit.server import GrpcService
+from ugc_svc.entrypoints.grpc_servicer import SERVICE_NAME, UgcServicer
 from ugc_svc.settings import UgcSettings
-
-SERVICE_NAME: str = ugc_pb2.DESCRIPTOR.services_by_name["UgcService"].full_name
 
 
 @contextlib.asynccontextmanager
 async def build(settings: UgcSettings) -> AsyncIterator[Sequence[GrpcService]]:
-    servicer = ugc_pb2_grpc.UgcServiceServicer()
+    servicer = UgcServicer()
     yield [GrpcService(SERVICE_NAME, lambda server: ugc_pb2_grpc.add_UgcServiceServicer_to_server(servicer, server))]
