@@ -5,6 +5,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from meshkit.engine_addresses import HttpUrlText
 from meshkit.settings import ServiceSettings
 
 # Where `make run` keeps the embedded catalogue; a deployment names its own directory.
@@ -22,7 +23,7 @@ class SearchSettings(ServiceSettings):
     tantivy_dir: Path = Field(
         DEFAULT_TANTIVY_DIR, description="Embedded profile: the tantivy index the ETL publishes (python -m etl load)."
     )
-    opensearch_url: str = Field(
+    opensearch_url: HttpUrlText = Field(
         "http://127.0.0.1:9200", description="Production profile: OpenSearch (or Elasticsearch 8/9) base URL."
     )
     opensearch_alias: str = Field("movies", description="Production profile: the alias the ETL swaps atomically.")
