@@ -13,6 +13,10 @@ CACHE ?= $(or $(CINEMESH_CACHE),$(HOME)/.cache/cinemesh)
 UV_VERSION := 0.13.8
 GNOSTIC_VERSION := v0.7.1
 PROTOC_GEN_OPENAPI := $(CACHE)/bin/protoc-gen-openapi-$(GNOSTIC_VERSION)
+PROTOVALIDATE_VERSION := v1.2.2
+VALIDATE_PROTO := $(CACHE)/protos/protovalidate-$(PROTOVALIDATE_VERSION)/buf/validate/validate.proto
+# Every third-party proto the contracts import: one buf module, one protoc include path.
+PROTODEPS := $(BUILD)/protodeps
 PROTOS := $(shell find protos -name '*.proto' | sort)
 VENV_STAMP := $(VENV)/.installed
 GEN_STAMP := $(BUILD)/.generated
@@ -55,13 +59,15 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy .
 
+# A main from before build/protodeps names the same third-party protos build/googleapis.
 breaking: setup ## buf breaking (WIRE_JSON) against the main branch
 	@against=$$(git rev-parse --verify -q main || git rev-parse --verify -q origin/main || true); \
 	if [ -z "$$against" ]; then echo "buf breaking: no main branch to compare against" >&2; exit 1; fi; \
 	if ! git cat-file -e "$$against:buf.yaml" 2>/dev/null; then echo "buf breaking: main has no contracts yet"; exit 0; fi; \
 	rm -rf $(BUILD)/against && mkdir -p $(BUILD)/against/$(BUILD); \
 	git archive "$$against" protos buf.yaml | tar -x -C $(BUILD)/against; \
-	cp -r $(BUILD)/googleapis $(BUILD)/against/$(BUILD)/; \
+	cp -r $(PROTODEPS) $(BUILD)/against/$(BUILD)/; \
+	cp -r $(PROTODEPS) $(BUILD)/against/$(BUILD)/googleapis; \
 	$(BIN)/buf breaking --against $(BUILD)/against && echo "buf breaking: compatible with main ($${against:0:12})"
 
 unit: setup ## unit tests only
@@ -98,20 +104,30 @@ $(PROTOC_GEN_OPENAPI):
 	tmp=$$(mktemp -d) && GOBIN=$$tmp go install github.com/google/gnostic/cmd/protoc-gen-openapi@$(GNOSTIC_VERSION) \
 	  && mv $$tmp/protoc-gen-openapi $@ && rmdir $$tmp
 
-$(GEN_STAMP): $(VENV_STAMP) $(PROTOS) buf.yaml $(PROTOC_GEN_OPENAPI)
-	rm -rf $(BUILD)/python $(BUILD)/googleapis $(BUILD)/openapi
-	mkdir -p $(BUILD)/python $(BUILD)/googleapis/google/api $(BUILD)/googleapis/google/rpc $(BUILD)/openapi
+$(VALIDATE_PROTO):
+	@command -v go >/dev/null || { echo "Go is needed once to fetch protovalidate's validate.proto" >&2; exit 1; }
+	@# The Buf registry is not reachable here; the Go module proxy serves protovalidate's sources.
+	dir=$$(go mod download -json github.com/bufbuild/protovalidate@$(PROTOVALIDATE_VERSION) \
+	  | $(PYTHON) -c 'import json, sys; print(json.load(sys.stdin)["Dir"])') \
+	  && mkdir -p $(@D) && cp $$dir/proto/protovalidate/buf/validate/validate.proto $@.tmp && chmod u+w $@.tmp && mv $@.tmp $@
+
+$(GEN_STAMP): $(VENV_STAMP) $(PROTOS) buf.yaml $(VALIDATE_PROTO) $(PROTOC_GEN_OPENAPI)
+	rm -rf $(BUILD)/python $(PROTODEPS) $(BUILD)/openapi
+	mkdir -p $(BUILD)/python $(PROTODEPS)/google/api $(PROTODEPS)/google/rpc $(PROTODEPS)/buf/validate $(BUILD)/openapi
 	@# google/api and google/rpc protos ship in the googleapis-common-protos wheel (no Buf registry here).
 	site=$$($(PY) -c 'import importlib.util, pathlib; print(pathlib.Path(importlib.util.find_spec("google.api.http_pb2").origin).parents[2])') \
-	  && cp $$site/google/api/{annotations,http}.proto $(BUILD)/googleapis/google/api/ \
-	  && cp $$site/google/rpc/{status,error_details}.proto $(BUILD)/googleapis/google/rpc/
+	  && cp $$site/google/api/{annotations,http}.proto $(PROTODEPS)/google/api/ \
+	  && cp $$site/google/rpc/{status,error_details}.proto $(PROTODEPS)/google/rpc/
+	cp $(VALIDATE_PROTO) $(PROTODEPS)/buf/validate/
 	$(BIN)/buf build -o $(BUILD)/cinemesh.binpb --as-file-descriptor-set
-	$(PY) -m grpc_tools.protoc -Iprotos -I$(BUILD)/googleapis \
+	@# Python modules for google/api and google/rpc come with googleapis-common-protos; buf/validate's are ours.
+	$(PY) -m grpc_tools.protoc -Iprotos -I$(PROTODEPS) \
 	  --python_out=$(BUILD)/python --grpc_python_out=$(BUILD)/python \
-	  --mypy_out=quiet:$(BUILD)/python --mypy_grpc_out=quiet:$(BUILD)/python $(PROTOS)
+	  --mypy_out=quiet:$(BUILD)/python --mypy_grpc_out=quiet:$(BUILD)/python \
+	  $(PROTOS) $(PROTODEPS)/buf/validate/validate.proto
 	find $(BUILD)/python -mindepth 1 -type d -exec touch {}/__init__.py \;
 	@# protoc-gen-openapi wants a Go import path per file; any unique one will do.
 	go_paths=$$(for p in $(PROTOS); do f=$${p#protos/}; printf 'M%s=%s,' "$$f" "$$(dirname "$$f")"; done) \
-	  && $(PY) -m grpc_tools.protoc -Iprotos -I$(BUILD)/googleapis --plugin=protoc-gen-openapi=$(PROTOC_GEN_OPENAPI) \
+	  && $(PY) -m grpc_tools.protoc -Iprotos -I$(PROTODEPS) --plugin=protoc-gen-openapi=$(PROTOC_GEN_OPENAPI) \
 	  --openapi_out="naming=proto,title=cinemesh,version=v1,$${go_paths%,}:$(BUILD)/openapi" $(PROTOS)
 	touch $@
