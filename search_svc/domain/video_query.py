@@ -17,6 +17,9 @@ MAX_RESULT_WINDOW = 10_000
 MAX_GENRES = 20
 DEFAULT_SUGGESTIONS = 10
 MAX_SUGGESTIONS = 20
+# IMDb's scale.
+MIN_RATING = 0.0
+MAX_RATING = 10.0
 
 
 class SortField(StrEnum):
@@ -126,9 +129,9 @@ def _choice(violations: list[FieldViolation], name: str, value: str, choices: ty
 
 def _rating_violations(min_rating: float | None, max_rating: float | None) -> list[FieldViolation]:
     found = [
-        FieldViolation(name, f"must be between 0 and 10, got {value}")
+        FieldViolation(name, f"must be between {MIN_RATING:g} and {MAX_RATING:g}, got {value}")
         for name, value in (("min_rating", min_rating), ("max_rating", max_rating))
-        if value is not None and not 0 <= value <= 10  # also refuses NaN
+        if value is not None and not MIN_RATING <= value <= MAX_RATING  # also refuses NaN
     ]
     if not found and min_rating is not None and max_rating is not None and min_rating > max_rating:
         found.append(FieldViolation("min_rating", f"must not exceed max_rating ({min_rating} > {max_rating})"))
