@@ -18,6 +18,8 @@ class DomainError(Exception):
 class FieldViolation:
     field: str
     description: str
+    # The broken rule's id when a declared rule was broken (`int32.gte_lte`, `page.within_result_window`).
+    reason: str = ""
 
 
 class InvalidArgument(DomainError):

@@ -43,7 +43,7 @@ def rich_status(error: errors.DomainError) -> tuple[grpc.StatusCode, str, bytes]
     if isinstance(error, errors.InvalidArgument):
         bad_request = error_details_pb2.BadRequest(
             field_violations=[
-                error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
+                error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description, reason=v.reason)
                 for v in error.violations
             ]
         )

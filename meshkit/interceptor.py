@@ -1,4 +1,4 @@
-"""One server interceptor for every unary call: deadline, error mapping, access log, metrics.
+"""One server interceptor for every unary call: the contract's rules, deadline, error mapping, access log, metrics.
 
 Streaming handlers (health Watch, reflection) pass through untouched: they are
 infrastructure, long-lived, and would only blur the latency histograms.
@@ -13,9 +13,10 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import grpc
-from google.protobuf.message import DecodeError
+from google.protobuf.message import DecodeError, Message
 from prometheus_client import Counter, Histogram
 
+from meshkit.contract_rules import check_request
 from meshkit.errors import DomainError
 from meshkit.grpc_errors import STATUS_DETAILS_KEY, rich_status
 
@@ -100,6 +101,9 @@ def _observed(behaviour: Behaviour, service: str, method: str) -> Behaviour:
                 await context.abort(code, f"malformed request: {request.reason}")
             async with asyncio.timeout(context.time_remaining()) as deadline:
                 try:
+                    # A request that breaks its contract's declared rules never reaches the handler.
+                    if isinstance(request, Message):
+                        check_request(request)
                     return await behaviour(request, context)
                 except DomainError as exc:
                     code, message, details = rich_status(exc)

@@ -101,12 +101,52 @@ def test_bad_listing_parameters_are_400_json_naming_the_parameter(
     assert parameter in str(body["message"])
 
 
-def test_validation_errors_carry_field_violations(http: httpx.Client) -> None:
-    body = assert_json_error(http.get("/api/v1/video/collection?limit=0&sort=aaa"), 400, 3)
+def field_violations(body: dict[str, object]) -> list[tuple[str, str]]:
     details: dict[str, Any]
     (details,) = body["details"]  # type: ignore[misc]
     assert details["@type"] == "type.googleapis.com/google.rpc.BadRequest"
-    assert [v["field"] for v in details["field_violations"]] == ["limit", "sort"]
+    return [(v["field"], v["reason"]) for v in details["field_violations"]]
+
+
+def test_validation_errors_carry_field_violations(http: httpx.Client) -> None:
+    body = assert_json_error(http.get("/api/v1/video/collection?limit=0&sort=aaa"), 400, 3)
+    assert field_violations(body) == [("limit", "int32.gte_lte"), ("sort", "string.in")]
+
+
+def test_every_broken_rule_of_the_contract_is_reported_at_once(http: httpx.Client) -> None:
+    query = "limit=0&page=0&sort=x&sort_order=y&min_rating=11&max_rating=2&search=" + "я" * 257
+    body = assert_json_error(http.get(f"/api/v1/video/collection?{query}&" + "&".join(["genre=g"] * 21)), 400, 3)
+    assert field_violations(body) == [
+        ("limit", "int32.gte_lte"),
+        ("page", "int32.gte_lte"),
+        ("search", "string.max_len"),
+        ("sort", "string.in"),
+        ("sort_order", "string.in"),
+        ("genre", "repeated.max_items"),
+        ("min_rating", "double.gte_lte"),
+        ("min_rating", "min_rating.not_above_max_rating"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("path", "field", "rule"),
+    [
+        ("/api/v1/video/get/%20", "id", "string.pattern"),
+        (f"/api/v1/video/get/{'x' * 65}", "id", "string.max_len"),
+        ("/api/v1/video/suggest", "query", "required"),
+        ("/api/v1/video/suggest?query=%20%20", "query", "string.pattern"),
+        ("/api/v1/video/suggest?query=x&limit=21", "limit", "int32.gte_lte"),
+    ],
+)
+def test_the_other_operations_check_their_contract(http: httpx.Client, path: str, field: str, rule: str) -> None:
+    assert field_violations(assert_json_error(http.get(path), 400, 3)) == [(field, rule)]
+
+
+@pytest.mark.parametrize("empty", ["sort", "sort_order", "search"])
+def test_an_empty_parameter_is_the_same_as_none(http: httpx.Client, empty: str) -> None:
+    reply = http.get(f"/api/v1/video/collection?limit=3&{empty}=")
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["items"] == http.get("/api/v1/video/collection?limit=3").json()["items"]
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE", "PROPFIND"])
@@ -147,8 +187,10 @@ def test_oversized_headers_are_refused_with_json(http: httpx.Client) -> None:
 
 
 def test_a_page_past_the_deepest_served_is_400_not_500(http: httpx.Client) -> None:
+    assert http.get("/api/v1/video/collection?limit=100&page=100").status_code == 200
     body = assert_json_error(http.get("/api/v1/video/collection?limit=100&page=101"), 400, 3)
     assert "page" in str(body["message"])
+    assert field_violations(body) == [("page", "page.within_result_window")]
 
 
 def test_an_unknown_movie_is_404_json(http: httpx.Client) -> None:
@@ -184,6 +226,7 @@ def test_openapi_document_is_served_and_lists_every_operation(http: httpx.Client
         "/api/v1/video/suggest",
         "/client/info",
     }
+    assert (document["info"]["title"], document["info"]["version"]) == ("cinemesh", "v1")
 
 
 def test_swagger_ui_is_served(http: httpx.Client) -> None:

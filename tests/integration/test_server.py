@@ -28,8 +28,10 @@ class ScriptedServicer(search_pb2_grpc.SearchServiceServicer):
     def __init__(self) -> None:
         self.cancelled = asyncio.Event()
         self.in_flight = asyncio.Event()
+        self.ids: list[str] = []
 
     async def GetVideo(self, request: search_pb2.GetVideoRequest, context: object) -> search_pb2.GetVideoResponse:
+        self.ids.append(request.id)
         match request.id:
             case "missing":
                 raise errors.NotFound(f"no movie {request.id}")
@@ -96,6 +98,24 @@ async def test_domain_errors_become_their_status_codes() -> None:
         violations = error_details_pb2.BadRequest()
         assert status.details[0].Unpack(violations)
         assert violations.field_violations[0].field == "id"
+
+
+async def test_a_request_breaking_its_contract_never_reaches_the_handler() -> None:
+    labels = {"grpc_service": SERVICE, "grpc_method": "GetVideo", "grpc_code": "INVALID_ARGUMENT"}
+    before = REGISTRY.get_sample_value("grpc_server_handled_total", labels) or 0
+    servicer = ScriptedServicer()
+    async with serving(servicer) as (_, channel):
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await get(channel, "x" * 65)  # the servicer would answer any id; the contract allows 64 characters
+    assert caught.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert caught.value.details() == "id: must be at most 64 characters"
+    trailers = cast("Iterable[tuple[str, bytes]]", caught.value.trailing_metadata() or ())
+    (details,) = [value for key, value in trailers if key == "grpc-status-details-bin"]
+    violations = error_details_pb2.BadRequest()
+    assert status_pb2.Status.FromString(details).details[0].Unpack(violations)
+    assert [(v.field, v.reason) for v in violations.field_violations] == [("id", "string.max_len")]
+    assert servicer.ids == []
+    assert REGISTRY.get_sample_value("grpc_server_handled_total", labels) == before + 1
 
 
 async def test_an_unexpected_exception_is_internal_and_leaks_nothing(caplog: pytest.LogCaptureFixture) -> None:

@@ -32,7 +32,8 @@ def test_a_subclass_maps_like_its_parent() -> None:
 
 def test_invalid_argument_carries_field_violations_in_the_status_details() -> None:
     error = errors.InvalidArgument(
-        errors.FieldViolation("limit", "must be between 1 and 100"), errors.FieldViolation("page", "must be 1 or more")
+        errors.FieldViolation("limit", "must be between 1 and 100", reason="int32.gte_lte"),
+        errors.FieldViolation("page", "must be 1 or more"),
     )
     code, message, details = rich_status(error)
     assert code is grpc.StatusCode.INVALID_ARGUMENT
@@ -42,9 +43,9 @@ def test_invalid_argument_carries_field_violations_in_the_status_details() -> No
     assert status.message == message
     bad_request = error_details_pb2.BadRequest()
     assert status.details[0].Unpack(bad_request)
-    assert [(v.field, v.description) for v in bad_request.field_violations] == [
-        ("limit", "must be between 1 and 100"),
-        ("page", "must be 1 or more"),
+    assert [(v.field, v.description, v.reason) for v in bad_request.field_violations] == [
+        ("limit", "must be between 1 and 100", "int32.gte_lte"),
+        ("page", "must be 1 or more", ""),
     ]
 
 
