@@ -11,8 +11,8 @@ BUILD := build
 # Tools built from source are kept between clones and CI runs.
 CACHE ?= $(or $(CINEMESH_CACHE),$(HOME)/.cache/cinemesh)
 UV_VERSION := 0.13.8
-GNOSTIC_VERSION := v0.7.1
-PROTOC_GEN_OPENAPI := $(CACHE)/bin/protoc-gen-openapi-$(GNOSTIC_VERSION)
+CONNECT_OPENAPI_VERSION := v0.21.2
+PROTOC_GEN_CONNECT_OPENAPI := $(CACHE)/bin/protoc-gen-connect-openapi-$(CONNECT_OPENAPI_VERSION)
 PROTOVALIDATE_VERSION := v1.2.2
 VALIDATE_PROTO := $(CACHE)/protos/protovalidate-$(PROTOVALIDATE_VERSION)/buf/validate/validate.proto
 # Every third-party proto the contracts import: one buf module, one protoc include path.
@@ -23,6 +23,8 @@ GEN_STAMP := $(BUILD)/.generated
 PYTEST ?= $(BIN)/pytest
 # Plugins such as protoc-gen-mypy live in the virtualenv.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
+# Tests that build OpenAPI documents of their own use the same generator.
+export PROTOC_GEN_CONNECT_OPENAPI
 
 .PHONY: help setup run run-stack engines stop engine-tests test lint typecheck check protos breaking unit integration contract e2e clean
 
@@ -98,11 +100,16 @@ $(VENV_STAMP): requirements.lock
 	$(PY) -c 'import pathlib, sysconfig; pathlib.Path(sysconfig.get_paths()["purelib"], "cinemesh-dev.pth").write_text("$(CURDIR)\n$(CURDIR)/$(BUILD)/python\n")'
 	touch $@
 
-$(PROTOC_GEN_OPENAPI):
-	@command -v go >/dev/null || { echo "Go is needed once to build protoc-gen-openapi" >&2; exit 1; }
-	mkdir -p $(CACHE)/bin
-	tmp=$$(mktemp -d) && GOBIN=$$tmp go install github.com/google/gnostic/cmd/protoc-gen-openapi@$(GNOSTIC_VERSION) \
-	  && mv $$tmp/protoc-gen-openapi $@ && rmdir $$tmp
+$(PROTOC_GEN_CONNECT_OPENAPI):
+	@command -v go >/dev/null || { echo "Go is needed once to build protoc-gen-connect-openapi" >&2; exit 1; }
+	mkdir -p $(@D)
+	@# `go install …@version` fails for this module (its deprecation check reads the version list, which the
+	@# proxy refuses); a throwaway module that requires it builds the same binary.
+	tmp=$$(mktemp -d) && cd $$tmp && go mod init cinemesh.local/tools >/dev/null 2>&1 \
+	  && printf '//go:build tools\n\npackage tools\n\nimport _ "github.com/sudorandom/protoc-gen-connect-openapi"\n' >tools.go \
+	  && go get github.com/sudorandom/protoc-gen-connect-openapi@$(CONNECT_OPENAPI_VERSION) \
+	  && go build -trimpath -o $(abspath $@).tmp github.com/sudorandom/protoc-gen-connect-openapi \
+	  && mv $(abspath $@).tmp $(abspath $@) && cd / && rm -rf $$tmp
 
 $(VALIDATE_PROTO):
 	@command -v go >/dev/null || { echo "Go is needed once to fetch protovalidate's validate.proto" >&2; exit 1; }
@@ -111,7 +118,7 @@ $(VALIDATE_PROTO):
 	  | $(PYTHON) -c 'import json, sys; print(json.load(sys.stdin)["Dir"])') \
 	  && mkdir -p $(@D) && cp $$dir/proto/protovalidate/buf/validate/validate.proto $@.tmp && chmod u+w $@.tmp && mv $@.tmp $@
 
-$(GEN_STAMP): $(VENV_STAMP) $(PROTOS) buf.yaml $(VALIDATE_PROTO) $(PROTOC_GEN_OPENAPI)
+$(GEN_STAMP): $(VENV_STAMP) $(PROTOS) buf.yaml $(VALIDATE_PROTO) $(PROTOC_GEN_CONNECT_OPENAPI) $(wildcard devstack/contracts/*.py)
 	rm -rf $(BUILD)/python $(PROTODEPS) $(BUILD)/openapi
 	mkdir -p $(BUILD)/python $(PROTODEPS)/google/api $(PROTODEPS)/google/rpc $(PROTODEPS)/buf/validate $(BUILD)/openapi
 	@# google/api and google/rpc protos ship in the googleapis-common-protos wheel (no Buf registry here).
@@ -126,8 +133,6 @@ $(GEN_STAMP): $(VENV_STAMP) $(PROTOS) buf.yaml $(VALIDATE_PROTO) $(PROTOC_GEN_OP
 	  --mypy_out=quiet:$(BUILD)/python --mypy_grpc_out=quiet:$(BUILD)/python \
 	  $(PROTOS) $(PROTODEPS)/buf/validate/validate.proto
 	find $(BUILD)/python -mindepth 1 -type d -exec touch {}/__init__.py \;
-	@# protoc-gen-openapi wants a Go import path per file; any unique one will do.
-	go_paths=$$(for p in $(PROTOS); do f=$${p#protos/}; printf 'M%s=%s,' "$$f" "$$(dirname "$$f")"; done) \
-	  && $(PY) -m grpc_tools.protoc -Iprotos -I$(PROTODEPS) --plugin=protoc-gen-openapi=$(PROTOC_GEN_OPENAPI) \
-	  --openapi_out="naming=proto,title=cinemesh,version=v1,$${go_paths%,}:$(BUILD)/openapi" $(PROTOS)
+	$(PY) -m devstack.contracts.openapi --protos protos --deps $(PROTODEPS) \
+	  --plugin $(PROTOC_GEN_CONNECT_OPENAPI) --out $(BUILD)/openapi/openapi.yaml
 	touch $@
