@@ -26,7 +26,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 # Tests that build OpenAPI documents of their own use the same generator.
 export PROTOC_GEN_CONNECT_OPENAPI
 
-.PHONY: help setup run run-stack engines stop engine-tests test lint typecheck check protos breaking unit integration contract e2e clean
+.PHONY: help setup run run-stack engines stop engine-tests test lint typecheck check protos breaking unit integration contract e2e fuzz clean
 
 help: ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -83,6 +83,12 @@ contract: setup ## contract tests only
 
 e2e: setup ## end-to-end tests through Envoy only
 	$(PYTEST) -m e2e
+
+fuzz: setup ## schemathesis, long: FUZZ_EXAMPLES (1000) an operation, a fresh seed (printed; FUZZ_SEED=n repeats it)
+	@seed=$${FUZZ_SEED:-$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}; \
+	echo "fuzz: seed $$seed (FUZZ_SEED=$$seed make fuzz repeats this run)"; \
+	FUZZ_SEED=$$seed FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-1000} $(PYTEST) tests/e2e/test_openapi_fuzz.py \
+	  || { echo "fuzz: failed with seed $$seed (FUZZ_SEED=$$seed make fuzz repeats it)" >&2; exit 1; }
 
 engine-tests: setup ## the engines' smoke tests (starts and stops the engines unless already running)
 	$(PYTEST) -m engines
