@@ -67,6 +67,21 @@ def test_suggestion_and_card_bounds() -> None:
     assert rules(search_pb2.GetVideoRequest, "id").string.max_len == MAX_ID_CHARS
 
 
+def test_what_the_contract_calls_not_blank_the_service_never_strips_away() -> None:
+    """The servicer strips an id and the domain splits a query on Python's whitespace, which is neither the
+    validator's nor the OpenAPI tools' idea of `\\s`; the contract's pattern must refuse all of them."""
+    accepted = 0
+    for code in [*range(0x3100), 0xFEFF]:
+        text = chr(code)
+        for request in (search_pb2.GetVideoRequest(id=text), search_pb2.SuggestTitlesRequest(query=text)):
+            if not broken_rules(request):
+                accepted += 1
+                assert text.strip(), f"U+{code:04X} passes the contract but is blank to the service"
+            elif code != 0xFEFF:  # whitespace to ECMA regexes only
+                assert not text.strip(), f"U+{code:04X} is refused as blank but the service would serve it"
+    assert accepted > 20_000
+
+
 @pytest.mark.parametrize("limit", [None, 1, 7, MAX_LIMIT])
 def test_the_window_rule_pages_as_far_as_the_domain(limit: int | None) -> None:
     """The rule's CEL carries the window and the default page size; the domain's constants must match them."""
