@@ -17,16 +17,22 @@ PROTOVALIDATE_VERSION := v1.2.2
 VALIDATE_PROTO := $(CACHE)/protos/protovalidate-$(PROTOVALIDATE_VERSION)/buf/validate/validate.proto
 # Every third-party proto the contracts import: one buf module, one protoc include path.
 PROTODEPS := $(BUILD)/protodeps
+OASDIFF_VERSION := v1.37.0
+OASDIFF := $(CACHE)/bin/oasdiff-$(OASDIFF_VERSION)
 PROTOS := $(shell find protos -name '*.proto' | sort)
 VENV_STAMP := $(VENV)/.installed
 GEN_STAMP := $(BUILD)/.generated
 PYTEST ?= $(BIN)/pytest
 # Plugins such as protoc-gen-mypy live in the virtualenv.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
-# Tests that build OpenAPI documents of their own use the same generator.
+# Tests that build OpenAPI documents of their own use the same generator; the contract gate's tools, for
+# `make contracts` and for the tests that plant breaks.
 export PROTOC_GEN_CONNECT_OPENAPI
+export CONTRACTS_BUF := $(CURDIR)/$(BIN)/buf
+export CONTRACTS_OASDIFF := $(OASDIFF)
+export CONTRACTS_OPENAPI_PLUGIN := $(PROTOC_GEN_CONNECT_OPENAPI)
 
-.PHONY: help setup run run-stack engines stop engine-tests test lint typecheck check protos breaking unit integration contract e2e fuzz clean
+.PHONY: help setup run run-stack engines stop engine-tests test lint typecheck check protos contracts contracts-accept contracts-accept-breaking unit integration contract e2e fuzz clean
 
 help: ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -50,7 +56,7 @@ test: setup ## everything CI checks: lint, types, layer rules, buf, then every t
 	$(MAKE) --no-print-directory check
 	$(PYTEST)
 
-check: lint typecheck breaking ## static checks only
+check: lint typecheck contracts ## static checks only: lint, types, layer rules, buf lint, contract gates
 
 lint: setup
 	$(BIN)/ruff check .
@@ -61,16 +67,14 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy .
 
-# A main from before build/protodeps names the same third-party protos build/googleapis.
-breaking: setup ## buf breaking (WIRE_JSON) against the main branch
-	@against=$$(git rev-parse --verify -q main || git rev-parse --verify -q origin/main || true); \
-	if [ -z "$$against" ]; then echo "buf breaking: no main branch to compare against" >&2; exit 1; fi; \
-	if ! git cat-file -e "$$against:buf.yaml" 2>/dev/null; then echo "buf breaking: main has no contracts yet"; exit 0; fi; \
-	rm -rf $(BUILD)/against && mkdir -p $(BUILD)/against/$(BUILD); \
-	git archive "$$against" protos buf.yaml | tar -x -C $(BUILD)/against; \
-	cp -r $(PROTODEPS) $(BUILD)/against/$(BUILD)/; \
-	cp -r $(PROTODEPS) $(BUILD)/against/$(BUILD)/googleapis; \
-	$(BIN)/buf breaking --against $(BUILD)/against && echo "buf breaking: compatible with main ($${against:0:12})"
+contracts: setup $(OASDIFF) ## contract gates: buf breaking (gRPC, JSON) and oasdiff (REST) against every accepted contract
+	$(PY) -m devstack.contracts.gate check --openapi $(BUILD)/openapi/openapi.yaml
+
+contracts-accept: setup $(OASDIFF) ## record HEAD's contract as the accepted baseline (refused if it breaks one)
+	$(PY) -m devstack.contracts.gate accept
+
+contracts-accept-breaking: setup $(OASDIFF) ## accept HEAD's contract although it breaks clients: on purpose only
+	$(PY) -m devstack.contracts.gate accept --breaking
 
 unit: setup ## unit tests only
 	$(PYTEST) -m unit
@@ -116,6 +120,12 @@ $(PROTOC_GEN_CONNECT_OPENAPI):
 	  && go get github.com/sudorandom/protoc-gen-connect-openapi@$(CONNECT_OPENAPI_VERSION) \
 	  && go build -trimpath -o $(abspath $@).tmp github.com/sudorandom/protoc-gen-connect-openapi \
 	  && mv $(abspath $@).tmp $(abspath $@) && cd / && rm -rf $$tmp
+
+$(OASDIFF):
+	@command -v go >/dev/null || { echo "Go is needed once to build oasdiff" >&2; exit 1; }
+	mkdir -p $(@D)
+	tmp=$$(mktemp -d) && GOBIN=$$tmp go install github.com/oasdiff/oasdiff@$(OASDIFF_VERSION) \
+	  && mv $$tmp/oasdiff $@ && rmdir $$tmp
 
 $(VALIDATE_PROTO):
 	@command -v go >/dev/null || { echo "Go is needed once to fetch protovalidate's validate.proto" >&2; exit 1; }
