@@ -15,7 +15,7 @@ from cinemesh.search.v1 import search_pb2, search_pb2_grpc
 from meshkit.errors import InvalidArgument, NotFound
 from search_svc.domain.client_info import ClientInfo, Software, describe_client
 from search_svc.domain.movie import Movie, VideoPage, VideoSummary
-from search_svc.domain.video_query import suggest_query, video_query
+from search_svc.domain.video_query import VideoQuery, suggest_query, video_query
 from search_svc.ports.search_index import SearchIndex
 from search_svc.ports.user_agent_parser import UserAgentParser
 
@@ -36,16 +36,7 @@ class SearchServicer(search_pb2_grpc.SearchServiceServicer):
     async def ListVideos(
         self, request: search_pb2.ListVideosRequest, context: Context
     ) -> search_pb2.ListVideosResponse:
-        query = video_query(
-            limit=request.limit if request.HasField("limit") else None,
-            page=request.page if request.HasField("page") else None,
-            search=request.search,
-            sort=request.sort,
-            sort_order=request.sort_order,
-            genres=request.genre,
-            min_rating=request.min_rating if request.HasField("min_rating") else None,
-            max_rating=request.max_rating if request.HasField("max_rating") else None,
-        )
+        query = listing_query(request)
         page = await self._index.search(query)
         return _listing(page, query.page, query.limit)
 
@@ -75,6 +66,20 @@ class SearchServicer(search_pb2_grpc.SearchServiceServicer):
         ip = _valid_ip(metadata.get(CLIENT_IP_HEADER, "")) or _peer_ip(context.peer())
         parsed = await asyncio.to_thread(self._user_agents.parse, user_agent)
         return _client_info_message(describe_client(user_agent, ip, parsed))
+
+
+def listing_query(request: search_pb2.ListVideosRequest) -> VideoQuery:
+    """The domain's reading of a listing request: absent optional fields are None, everything else as sent."""
+    return video_query(
+        limit=request.limit if request.HasField("limit") else None,
+        page=request.page if request.HasField("page") else None,
+        search=request.search,
+        sort=request.sort,
+        sort_order=request.sort_order,
+        genres=request.genre,
+        min_rating=request.min_rating if request.HasField("min_rating") else None,
+        max_rating=request.max_rating if request.HasField("max_rating") else None,
+    )
 
 
 def _summary(item: VideoSummary) -> search_pb2.VideoSummary:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from opensearchpy import OpenSearch as OpenSearchClient
 
 from devstack.mesh import free_port
 from devstack.services import SERVICES
@@ -21,6 +22,17 @@ from tests.data import LEGACY_EXPORT
 
 REPO = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 180
+
+
+def drop_index_versions(url: str, alias: str) -> None:
+    """Delete every index version published under `alias`: the engine is shared with other runs, so a test leaves
+    it as it found it."""
+    client = OpenSearchClient(hosts=[url], timeout=30)
+    try:
+        for index in client.indices.get(index=f"{alias}-*"):
+            client.indices.delete(index=index)
+    finally:
+        client.close()
 
 
 def port_is_open(port: int) -> bool:

@@ -30,7 +30,7 @@ from devstack.engines.ferretdb import FerretDB
 from devstack.engines.kafka import Kafka
 from devstack.engines.opensearch import OpenSearch
 from devstack.services import SERVICES
-from tests.e2e.conftest import Mesh, launched_mesh
+from tests.e2e.conftest import Mesh, drop_index_versions, launched_mesh
 from tests.unit.fakes_legacy_export import movie_row, write_export
 
 pytestmark = [
@@ -86,12 +86,7 @@ def catalogue(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def alias(opensearch: OpenSearch) -> Iterator[str]:
     name = f"e2e-production-{uuid.uuid4().hex[:8]}"
     yield name
-    client = OpenSearchClient(hosts=[opensearch.endpoints()["url"]], timeout=30)
-    try:
-        for index in client.indices.get(index=f"{name}-*"):
-            client.indices.delete(index=index)
-    finally:
-        client.close()
+    drop_index_versions(opensearch.endpoints()["url"], name)
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,6 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 import yaml
-from opensearchpy import OpenSearch as OpenSearchClient
 
 from devstack import catalogue
 from devstack.engines.opensearch import OpenSearch
@@ -28,7 +27,7 @@ from devstack.gateway import GatewaySettings, Upstream, render
 from devstack.services import behind_gateway
 from search_svc.settings import SearchSettings
 from tests.data import LEGACY_EXPORT
-from tests.e2e.conftest import Mesh, launched_mesh
+from tests.e2e.conftest import Mesh, drop_index_versions, launched_mesh
 from tests.e2e.test_rest_gateway import assert_json_error
 from tests.tcp_relay import TcpRelay
 
@@ -115,12 +114,7 @@ def alias(opensearch: OpenSearch) -> Iterator[str]:
     settings = SearchSettings().model_copy(update={"opensearch_url": url, "opensearch_alias": name})
     catalogue.ensure("production", settings, LEGACY_EXPORT)
     yield name
-    client = OpenSearchClient(hosts=[url], timeout=30)
-    try:
-        for index in client.indices.get(index=f"{name}-*"):
-            client.indices.delete(index=index)
-    finally:
-        client.close()
+    drop_index_versions(url, name)
 
 
 @pytest.fixture(scope="module")

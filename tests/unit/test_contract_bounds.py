@@ -26,9 +26,8 @@ from search_svc.domain.video_query import (
     SortField,
     SortOrder,
     suggest_query,
-    video_query,
 )
-from search_svc.entrypoints.grpc_servicer import MAX_ID_CHARS
+from search_svc.entrypoints.grpc_servicer import MAX_ID_CHARS, listing_query
 
 
 def rules(message: type[Message], field: str) -> validate_pb2.FieldRules:
@@ -138,16 +137,7 @@ def test_suggestion_limit_agrees_with_the_domain(limit: int) -> None:
 
 def _domain_allows(request: search_pb2.ListVideosRequest) -> bool:
     try:
-        video_query(
-            limit=request.limit if request.HasField("limit") else None,
-            page=request.page if request.HasField("page") else None,
-            search=request.search,
-            sort=request.sort,
-            sort_order=request.sort_order,
-            genres=request.genre,
-            min_rating=request.min_rating if request.HasField("min_rating") else None,
-            max_rating=request.max_rating if request.HasField("max_rating") else None,
-        )
+        listing_query(request)
     except InvalidArgument:
         return False
     return True
