@@ -1,0 +1,54 @@
+"""Playback events: what a player reports while a movie plays (play, pause, stop, seek forward, seek back)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+
+class EventType(StrEnum):
+    PLAY = "play"
+    PAUSE = "pause"
+    STOP = "stop"
+    SEEK_FORWARD = "seek_forward"
+    SEEK_BACK = "seek_back"
+
+
+def to_millis(moment: datetime) -> datetime:
+    """`moment` in UTC truncated to the millisecond: the precision the event bus keeps (Avro timestamp-millis).
+
+    A naive datetime is refused rather than guessed: its zone is unknown."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"a playback event time must carry its zone, got naive {moment.isoformat()}")
+    utc = moment.astimezone(UTC)
+    return utc.replace(microsecond=utc.microsecond // 1000 * 1000)
+
+
+@dataclass(frozen=True, slots=True)
+class PlaybackEvent:
+    """One event as the bus carries it. `event_id` identifies it across retries: consumers keep one per id.
+
+    Times are aware UTC datetimes at millisecond precision (other zones are converted, finer digits dropped), so
+    an event read back from the bus equals the one published.
+    """
+
+    event_id: str
+    user_id: str
+    movie_id: str
+    type: EventType
+    position_ms: int
+    client_time: datetime
+    server_time: datetime
+    device: str | None = None
+    playback_session_id: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("event_id", "user_id", "movie_id"):
+            if not getattr(self, name):
+                raise ValueError(f"a playback event needs a non-empty {name}")
+        if self.position_ms < 0:
+            raise ValueError(f"position_ms must be >= 0, got {self.position_ms}")
+        object.__setattr__(self, "type", EventType(self.type))
+        object.__setattr__(self, "client_time", to_millis(self.client_time))
+        object.__setattr__(self, "server_time", to_millis(self.server_time))
