@@ -32,7 +32,7 @@ export CONTRACTS_BUF := $(CURDIR)/$(BIN)/buf
 export CONTRACTS_OASDIFF := $(OASDIFF)
 export CONTRACTS_OPENAPI_PLUGIN := $(PROTOC_GEN_CONNECT_OPENAPI)
 
-.PHONY: help setup run run-stack engines stop engine-tests test lint typecheck check protos contracts contracts-accept contracts-accept-breaking unit integration contract e2e fuzz clean
+.PHONY: help setup run run-stack schemas engines stop engine-tests test lint typecheck check protos contracts contracts-accept contracts-accept-breaking unit integration contract e2e fuzz clean
 
 help: ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -42,9 +42,13 @@ setup: $(GEN_STAMP) ## virtualenv, dependencies and generated code
 run: setup ## start every service and the gateway on localhost, embedded profile (Ctrl-C stops all)
 	$(PY) -m devstack run
 
-run-stack: setup ## production profile: start the devstack engines, then the services and the gateway on them
+run-stack: setup ## production profile: start the devstack engines, register the schemas, then run the services
 	$(PY) -m devstack start
+	$(PY) -m devstack.schemas
 	$(PY) -m devstack run --profile production
+
+schemas: setup ## register protos/avro/*.avsc in the devstack's schema registry (BACKWARD per subject; idempotent)
+	$(PY) -m devstack.schemas
 
 engines: setup ## install and start every devstack engine (detached)
 	$(PY) -m devstack start

@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from meshkit.engine_addresses import BootstrapServers, HttpUrlText, MongoUrl
 from meshkit.settings import ServiceSettings
+
+# Where `make run` keeps the embedded event log; the sink reads the same file. A deployment names its own.
+DEFAULT_EVENT_LOG = Path(__file__).resolve().parent.parent / "build" / "event-log" / "events.sqlite3"
 
 
 class UgcSettings(ServiceSettings):
@@ -26,4 +31,28 @@ class UgcSettings(ServiceSettings):
         "http://127.0.0.1:8081/apis/ccompat/v7",
         description="Production profile: the Confluent-compatible schema registry API the event schemas live in "
         "(Apicurio's ccompat API in the devstack).",
+    )
+    events_topic: str = Field(
+        "ugc.playback-events",
+        pattern=r"^[A-Za-z0-9._-]{1,249}$",
+        description="The topic playback events are published to (its registry subject is <topic>-value).",
+    )
+    event_bus_timeout_seconds: float = Field(
+        5.0,
+        gt=0,
+        le=300,
+        description="Longest wait for the event bus to acknowledge a batch before UNAVAILABLE "
+        "(Kafka's message.timeout.ms; the embedded log's wait for its write lock).",
+    )
+    event_log_path: Path = Field(
+        DEFAULT_EVENT_LOG, description="Embedded profile: the SQLite event log (the sink reads the same file)."
+    )
+    event_log_partitions: int = Field(
+        6,
+        ge=1,
+        le=1024,
+        description="Embedded profile: partitions of the topic in the event log, fixed once the topic exists.",
+    )
+    schema_registry_timeout_seconds: float = Field(
+        10.0, gt=0, le=120, description="Production profile: longest wait for one schema registry request."
     )
