@@ -27,6 +27,7 @@ from grpc_reflection.v1alpha import reflection
 from prometheus_client import start_http_server
 from pydantic import ValidationError
 
+from meshkit.errors import FailedPrecondition, Unavailable
 from meshkit.interceptor import RpcInterceptor
 from meshkit.logs import configure_logging
 from meshkit.settings import ServiceSettings, describe_settings
@@ -138,7 +139,9 @@ def main(service: str, settings_type: type[S], factory: ServiceFactory[S], argv:
     configure_logging(service, settings.log_level, settings.log_format)
     try:
         asyncio.run(serve(settings, factory))
-    except OSError as exc:
+    except (OSError, FailedPrecondition, Unavailable) as exc:
+        # A busy port, an engine that cannot be reached or is not set up (a schema not registered): the message
+        # says what to do; a traceback would bury it.
         log.error("cannot start: %s", exc)
         return 1
     return 0

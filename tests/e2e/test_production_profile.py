@@ -29,6 +29,7 @@ from devstack.engines.clickhouse import ClickHouse
 from devstack.engines.ferretdb import FerretDB
 from devstack.engines.kafka import Kafka
 from devstack.engines.opensearch import OpenSearch
+from devstack.schemas import register_all
 from devstack.services import SERVICES
 from tests.e2e.conftest import Mesh, drop_index_versions, launched_mesh
 from tests.unit.fakes_legacy_export import movie_row, write_export
@@ -42,12 +43,12 @@ pytestmark = [
 ]
 
 # The engine behind each port of each service in the production profile, as the service reports it on /metrics.
-# UGC and the sink have no engine ports yet. When theirs land (documents on FerretDB, events on Kafka through the
-# Apicurio registry, analytics on ClickHouse), their adapters go here, and tests below prove that their data is
-# in those engines, as the search tests prove it for OpenSearch.
+# The sink has no engine ports yet, UGC only its event bus. When the others land (documents on FerretDB,
+# analytics on ClickHouse), their adapters go here, and tests below prove that their data is in those engines, as
+# the search tests prove it for OpenSearch.
 PRODUCTION_ADAPTERS: dict[str, dict[str, str]] = {
     "search": {"search_index": "opensearch"},
-    "ugc": {},
+    "ugc": {"event_publisher": "kafka"},
     "sink": {},
 }
 
@@ -101,6 +102,8 @@ def mesh(
     ferretdb: FerretDB,
 ) -> Iterator[Mesh]:
     """`devstack run --profile production`, which demands every engine healthy and of its pinned version."""
+    # As `make run-stack` does first: the UGC service starts only once the registry holds its event schema.
+    register_all(apicurio.endpoints()["url"])
     with contextlib.ExitStack() as stack:
         # launched_mesh hands the devstack a copy of this process's environment, read only at start.
         with pytest.MonkeyPatch.context() as patch:

@@ -1,0 +1,169 @@
+"""EventPublisher on Kafka through confluent-kafka: an idempotent producer (acks=all), keyed by user with Kafka's
+murmur2 partitioner, values Avro in Confluent's wire format under the id the schema registry gave the bundled
+schema.
+
+The schema is never registered here: `open` looks the bundled schema up under the topic's value subject and
+refuses to start when the registry lacks it (`make schemas` registers it, with the subject's BACKWARD rule), so a
+schema change goes through the registry's compatibility check before any producer writes with it.
+
+librdkafka does the network work in its own threads; a thread of ours serves its delivery reports (`poll`) and
+settles each event's future on the event loop, so `publish` never blocks the loop and returns once Kafka has
+acknowledged every event, or raises Unavailable once `message.timeout.ms` has passed without it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import Sequence
+from functools import partial
+from typing import Any
+
+from confluent_kafka import KafkaError, KafkaException, Message, Producer
+from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+
+# The HTTP library the registry client itself chose (httpx2 when installed, else httpx): its errors are what a
+# registry that cannot be reached raises.
+from confluent_kafka.schema_registry.common._httpx_compat import httpx
+from confluent_kafka.schema_registry.error import SchemaRegistryError
+
+from meshkit.avro_wire import AvroSchema, encode
+from meshkit.bundled_schemas import value_subject
+from meshkit.errors import FailedPrecondition, Unavailable
+from ugc_svc.adapters.playback_event_avro import SCHEMA_NAME, message_key, playback_schema, to_record
+from ugc_svc.domain.playback import PlaybackEvent
+
+log = logging.getLogger(__name__)
+
+# librdkafka times messages out on its own timer scan (about once a second): the loop's own guard waits that long
+# beyond message.timeout.ms before it gives up on a delivery report.
+_REPORT_SLACK_SECONDS = 1.5
+_POLL_SECONDS = 0.1
+# Registry error codes (Confluent's, which Apicurio keeps): subject not found, schema not found.
+_SUBJECT_NOT_FOUND = 40401
+_SCHEMA_NOT_FOUND = 40403
+_REGISTER_HINT = "run `make schemas` to register the bundled schemas (protos/avro/*.avsc)"
+
+
+def registered_schema_id(registry_url: str, subject: str, schema: AvroSchema, timeout: float) -> int:
+    """The id `subject` holds `schema` under; FailedPrecondition when it does not hold it, Unavailable when the
+    registry cannot be asked. Blocking."""
+    client = SchemaRegistryClient({"url": registry_url, "timeout": timeout, "max.retries": 1})
+    try:
+        return int(client.lookup_schema(subject, Schema(schema.text, "AVRO")).schema_id)  # type: ignore[arg-type]
+    except SchemaRegistryError as exc:
+        if exc.error_code == _SUBJECT_NOT_FOUND or exc.http_status_code == 404:
+            what = "no such subject" if exc.error_code == _SUBJECT_NOT_FOUND else "another schema"
+            raise FailedPrecondition(
+                f"the schema registry at {registry_url} does not hold the bundled {SCHEMA_NAME}.avsc under "
+                f"{subject!r} ({what}): {_REGISTER_HINT}"
+            ) from None
+        raise Unavailable(f"the schema registry at {registry_url} failed: {exc}") from exc
+    except (httpx.HTTPError, OSError) as exc:
+        raise Unavailable(f"the schema registry at {registry_url} cannot be reached: {exc}") from exc
+
+
+class KafkaEventPublisher:
+    def __init__(
+        self, bootstrap_servers: str, *, topic: str, schema: AvroSchema, schema_id: int, timeout: float
+    ) -> None:
+        """Use `open`: it checks the registry first. Connects in the background; nothing blocks here."""
+        self._topic = topic
+        self._schema = schema
+        self._schema_id = schema_id
+        self._timeout = timeout
+        self._fatal: KafkaError | None = None
+        self._producer = Producer(
+            {
+                "bootstrap.servers": bootstrap_servers,
+                # No duplicates or reordering from the producer's own retries; acks=all is implied and explicit.
+                "enable.idempotence": True,
+                "acks": "all",
+                "message.timeout.ms": int(timeout * 1000),
+                "request.timeout.ms": min(30_000, int(timeout * 1000)),
+                # Kafka's Java default: the partition a key gets on the embedded log too.
+                "partitioner": "murmur2_random",
+                "linger.ms": 5,
+                "error_cb": self._on_error,
+                "logger": log,
+            }
+        )
+        self._stop = threading.Event()
+        self._poller = threading.Thread(target=self._serve_reports, name="kafka-event-publisher", daemon=True)
+        self._poller.start()
+
+    @classmethod
+    async def open(
+        cls,
+        bootstrap_servers: str,
+        *,
+        registry_url: str,
+        topic: str,
+        ack_timeout: float,
+        registry_timeout: float,
+    ) -> KafkaEventPublisher:
+        schema = playback_schema()
+        schema_id = await asyncio.to_thread(
+            registered_schema_id, registry_url, value_subject(topic), schema, registry_timeout
+        )
+        return cls(bootstrap_servers, topic=topic, schema=schema, schema_id=schema_id, timeout=ack_timeout)
+
+    async def publish(self, events: Sequence[PlaybackEvent]) -> None:
+        if not events:
+            return
+        if self._fatal is not None:
+            raise Unavailable(f"the Kafka producer failed for good: {self._fatal.str()}")
+        loop = asyncio.get_running_loop()
+        reports: list[asyncio.Future[KafkaError | None]] = []
+        for event in events:
+            value = encode(self._schema_id, self._schema, to_record(event))
+            report: asyncio.Future[KafkaError | None] = loop.create_future()
+            try:
+                self._producer.produce(
+                    self._topic, value=value, key=message_key(event), on_delivery=partial(_settle, loop, report)
+                )
+            except BufferError:
+                raise Unavailable("the Kafka producer's queue is full: the brokers are not keeping up") from None
+            except KafkaException as exc:
+                raise Unavailable(f"Kafka refused the event: {exc.args[0]}") from exc
+            reports.append(report)
+        try:
+            async with asyncio.timeout(self._timeout + _REPORT_SLACK_SECONDS):
+                errors = [error for error in await asyncio.gather(*reports) if error is not None]
+        except TimeoutError:
+            raise Unavailable(f"Kafka did not acknowledge the events within {self._timeout:g} s") from None
+        if errors:
+            raise Unavailable(f"Kafka did not acknowledge {len(errors)} of {len(events)} events: {errors[0].str()}")
+
+    async def close(self) -> None:
+        # Deliver what is queued (bounded like a publish), then stop serving reports.
+        await asyncio.to_thread(self._producer.flush, self._timeout)
+        self._stop.set()
+        await asyncio.to_thread(self._poller.join)
+
+    def _serve_reports(self) -> None:
+        while not self._stop.is_set():
+            self._producer.poll(_POLL_SECONDS)
+
+    def _on_error(self, error: KafkaError) -> None:
+        # Connection trouble is reported here too and heals on its own (its messages then time out, or not);
+        # a fatal error (the idempotent producer's sequence is broken) ends this producer.
+        if error.fatal():
+            self._fatal = error
+            log.error("Kafka producer failed for good: %s", error.str())
+        else:
+            log.warning("Kafka: %s", error.str())
+
+
+def _settle(loop: asyncio.AbstractEventLoop, report: asyncio.Future[KafkaError | None], error: Any, _: Message) -> None:
+    """Delivery report, on the polling thread: hand the outcome to the event loop."""
+
+    def settle() -> None:
+        if not report.done():
+            report.set_result(error)
+
+    # RuntimeError: the loop has closed, nobody waits for this event any more.
+    with contextlib.suppress(RuntimeError):
+        loop.call_soon_threadsafe(settle)
