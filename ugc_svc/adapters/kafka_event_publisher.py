@@ -52,7 +52,7 @@ def registered_schema_id(registry_url: str, subject: str, schema: AvroSchema, ti
     registry cannot be asked. Blocking."""
     client = SchemaRegistryClient({"url": registry_url, "timeout": timeout, "max.retries": 1})
     try:
-        return int(client.lookup_schema(subject, Schema(schema.text, "AVRO")).schema_id)  # type: ignore[arg-type]
+        schema_id = client.lookup_schema(subject, Schema(schema.text, "AVRO")).schema_id
     except SchemaRegistryError as exc:
         if exc.error_code == _SUBJECT_NOT_FOUND or exc.http_status_code == 404:
             what = "no such subject" if exc.error_code == _SUBJECT_NOT_FOUND else "another schema"
@@ -63,6 +63,9 @@ def registered_schema_id(registry_url: str, subject: str, schema: AvroSchema, ti
         raise Unavailable(f"the schema registry at {registry_url} failed: {exc}") from exc
     except (httpx.HTTPError, OSError) as exc:
         raise Unavailable(f"the schema registry at {registry_url} cannot be reached: {exc}") from exc
+    if schema_id is None:
+        raise Unavailable(f"the schema registry at {registry_url} answered the lookup of {subject!r} without an id")
+    return schema_id
 
 
 class KafkaEventPublisher:
