@@ -4,11 +4,17 @@ The export has no index on `movie_actors`, and the file is only read, never chan
 in id order (their primary key index) and the link table sorted by movie id (SQLite's external sort, which
 spills to a temporary file), merging the two a chunk of movies at a time. Names of actors and writers are looked
 up by primary key for each chunk. Memory holds one chunk, whatever the size of the file.
+
+A reader can also take one range of ids (`id_ranges` cuts the export into such parts), so that several processes
+read one export side by side; together they yield exactly the movies one reader of the whole file yields.
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
 import sqlite3
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
@@ -27,6 +33,26 @@ _COLUMNS = {
 }
 # Well under SQLite's limit on bound parameters in one statement, on any build.
 _LOOKUP_GROUP = 500
+
+
+@dataclass(frozen=True, slots=True)
+class IdRange:
+    """Movies whose id sorts at or after `first` and before `end` (None: no bound), in SQLite's order."""
+
+    first: str | None = None
+    end: str | None = None
+
+    def condition(self, column: str) -> tuple[str, list[str]]:
+        """A WHERE clause (or "") and its parameters."""
+        terms, values = [], []
+        if self.first is not None:
+            terms.append(f"{column} >= ?")
+            values.append(self.first)
+        if self.end is not None:
+            # NULL sorts first: the first range holds it (a row without id, a link to no movie).
+            terms.append(f"({column} < ? OR {column} IS NULL)" if self.first is None else f"{column} < ?")
+            values.append(self.end)
+        return (f"WHERE {' AND '.join(terms)}" if terms else ""), values
 
 
 class NotALegacyExport(ValueError):
@@ -61,18 +87,52 @@ def count_movies(path: Path) -> int:
         return sum(ids.keep(raw_id, title, None) is not None for raw_id, title in _ordered(connection, "id, title"))
 
 
-def read_movies(path: Path, *, chunk_size: int = DEFAULT_CHUNK_SIZE, tally: Tally | None = None) -> Iterator[Movie]:
-    """Cleaned movies in the order of the export's ids. A `tally`, when given, counts what each rule changed."""
+def id_ranges(path: Path, parts: int) -> list[IdRange]:
+    """Consecutive ranges covering every row of `movies`, about as many rows in each, at most `parts` of them.
+
+    Boundaries are text ids taken from the table: rows with one id (repeats) always fall into one range, and text
+    bounds compare alike in both tables (the link table's ids have text affinity).
+    """
+    if parts < 1:
+        raise ValueError("parts must be at least 1")
     with closing(connect(path)) as connection:
-        movies = _ordered(connection, "id, title, plot, imdb_rating, genre, director, writer, writers")
+        (rows,) = connection.execute("SELECT count(*) FROM movies").fetchone()
+        bounds: list[str] = []
+        for offset in sorted({rows * part // parts for part in range(1, parts)} - {0}):
+            found = connection.execute(
+                "SELECT id FROM movies WHERE typeof(id) = 'text' ORDER BY id LIMIT 1 OFFSET ?", (offset,)
+            ).fetchone()
+            if found is not None and (not bounds or found[0] > bounds[-1]):
+                bounds.append(found[0])
+    edges: list[str | None] = [None, *bounds, None]
+    return [IdRange(first, end) for first, end in itertools.pairwise(edges)]
+
+
+def read_movies(
+    path: Path, *, chunk_size: int = DEFAULT_CHUNK_SIZE, tally: Tally | None = None, ids: IdRange | None = None
+) -> Iterator[Movie]:
+    """Cleaned movies in the order of the export's ids, all of them or those of one range of `ids`.
+
+    A `tally`, when given, counts what each rule changed (for a range: in that range's movies and links).
+    """
+    part = ids or IdRange()
+    with closing(connect(path)) as connection:
+        where, values = part.condition("id")
+        movies = connection.execute(
+            f"SELECT id, title, plot, imdb_rating, genre, director, writer, writers FROM movies {where} ORDER BY id",
+            values,
+        )
+        where, values = part.condition("movie_id")
         # rowid keeps each movie's actors in the order the export listed them.
-        links = _Links(connection.execute("SELECT movie_id, actor_id FROM movie_actors ORDER BY movie_id, rowid"))
-        ids = _Ids(connection)
+        links = _Links(
+            connection.execute(f"SELECT movie_id, actor_id FROM movie_actors {where} ORDER BY movie_id, rowid", values)
+        )
+        kept = _Ids(connection, before=part.first)
         while rows := movies.fetchmany(chunk_size):
             chunk: list[tuple[str, _Row]] = []
             for row in rows:
                 raw = _Row(*row)
-                movie_id = ids.keep(raw.id, raw.title, tally)
+                movie_id = kept.keep(raw.id, raw.title, tally)
                 if movie_id is not None:
                     chunk.append((movie_id, raw))
             raw_ids = {row[0] for row in rows if isinstance(row[0], str)}
@@ -107,10 +167,18 @@ class _Ids:
     (the legacy file has none), so each costs one lookup and only their ids are remembered.
     """
 
-    def __init__(self, connection: sqlite3.Connection) -> None:
+    def __init__(self, connection: sqlite3.Connection, *, before: str | None = None) -> None:
         self._connection = connection
         self._previous: object = None
+        # Starting at `before`, the padded ids of the rows before it are as a reader of the whole file would have
+        # remembered them: each one's trimmed form (a repeated row shares it with the first).
         self._padded: set[str] = set()
+        if before is not None:
+            earlier = connection.execute(
+                "SELECT id FROM movies WHERE typeof(id) = 'text' AND id < ? AND id <> trim(id, ?)",
+                (before, _whitespace()),
+            )
+            self._padded = {raw.strip() for (raw,) in earlier if raw.strip()}
 
     def keep(self, raw_id: object, title: object, tally: Tally | None) -> str | None:
         """The movie's id, or None when the row is dropped."""
@@ -233,6 +301,12 @@ def _writers(ids: list[str], names: dict[object, object], tally: Tally | None) -
         if tally is not None:
             tally[reason] += 1
     return tuple(writers)
+
+
+@functools.cache
+def _whitespace() -> str:
+    """What str.strip() removes, for SQLite's trim(): the same test of "padded" on both sides."""
+    return "".join(chr(code) for code in range(sys.maxunicode + 1) if chr(code).isspace())
 
 
 def _names(connection: sqlite3.Connection, table: str, ids: set[int] | set[str]) -> dict[object, object]:

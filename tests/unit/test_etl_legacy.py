@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import sqlite3
 from pathlib import Path
@@ -10,7 +11,7 @@ import pytest
 
 from etl import cleaning
 from etl.cleaning import Tally
-from etl.legacy import NotALegacyExport, count_movies, read_movies
+from etl.legacy import IdRange, NotALegacyExport, count_movies, id_ranges, read_movies
 from search_svc.domain.movie import Actor, Movie, Writer
 from tests.unit.fakes_legacy_export import Row, movie_row, write_export
 
@@ -218,6 +219,62 @@ def test_movies_come_in_id_order_whatever_the_chunk_size(tmp_path: Path) -> None
     for chunk_size in (1, 2, 4, 100):
         assert list(read_movies(path, chunk_size=chunk_size)) == whole
     assert count_movies(path) == len(ids)
+
+
+def read_in_parts(path: Path, parts: int, tally: Tally | None = None) -> list[Movie]:
+    return [movie for part in id_ranges(path, parts) for movie in read_movies(path, ids=part, tally=tally)]
+
+
+def test_ranges_of_ids_together_yield_what_one_reader_yields(tmp_path: Path) -> None:
+    # Padded ids whose trimmed forms meet in another range, a repeat of a padded row, rows without id or title,
+    # links to no movie and to movies on either side of a boundary.
+    rows = [
+        movie_row(None, "No id"),
+        movie_row(" tt2", "First padded"),
+        movie_row(" tt2", "Its repeat"),
+        movie_row(" tt5", "N/A"),
+        movie_row("tt1", "One"),
+        movie_row("tt2 ", "Second padded"),
+        movie_row("tt3"),
+        movie_row("tt4"),
+        movie_row("tt5 ", "Padded after an untitled one"),
+        movie_row("tt6", "Six"),
+        movie_row(" tt6", "Padded, clean one later"),
+        movie_row("tt7"),
+    ]
+    links: list[Row] = [("tt1", "1"), ("tt3", "2"), ("tt3", "3"), ("tt4", "1"), ("tt7", "2"), ("tt0", "1")]
+    links += [("tt9", "3"), (None, "1"), ("tt2 ", "2")]
+    path = write_export(tmp_path / "e.sqlite", [], actors=ACTORS, links=links)
+    with sqlite3.connect(path) as connection:
+        # Without the primary key, as in the test above, so that a row can repeat.
+        connection.execute("DROP TABLE movies")
+        connection.execute(
+            "CREATE TABLE movies (id text, genre text, director text, writer text, title text, plot text, "
+            "ratings text, imdb_rating text, writers text)"
+        )
+        connection.execute("CREATE INDEX movies_id ON movies (id)")
+        connection.executemany("INSERT INTO movies VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    connection.close()
+    whole_tally = Tally()
+    whole = list(read_movies(path, tally=whole_tally))
+    assert [m.id for m in whole] == ["tt2", "tt1", "tt3", "tt4", "tt6", "tt7"]
+    for parts in range(1, len(rows) + 2):
+        tally = Tally()
+        assert read_in_parts(path, parts, tally) == whole, parts
+        assert tally == whole_tally, parts
+
+
+def test_ranges_are_consecutive_and_cover_every_row(tmp_path: Path) -> None:
+    path = write_export(tmp_path / "e.sqlite", [movie_row(f"tt{n}") for n in range(10)])
+    ranges = id_ranges(path, 3)
+    assert len(ranges) == 3
+    assert ranges[0].first is None
+    assert ranges[-1].end is None
+    assert all(a.end == b.first and a.end is not None for a, b in itertools.pairwise(ranges))
+    assert id_ranges(path, 1) == [IdRange()]
+    assert len(id_ranges(path, 50)) == 10
+    with pytest.raises(ValueError, match="parts"):
+        id_ranges(path, 0)
 
 
 def test_an_empty_export_yields_nothing(tmp_path: Path) -> None:
