@@ -47,7 +47,7 @@ from bench.report import publish
 from etl.legacy import count_movies, read_movies
 from etl.load import DEFAULT_BATCH_SIZE
 from search_svc.adapters import tantivy_schema
-from search_svc.adapters.opensearch_index_loader import OpenSearchIndexLoader, bulk_body
+from search_svc.adapters.opensearch_index_loader import OpenSearchIndexLoader, bulk_body, encode
 from search_svc.adapters.tantivy_index_loader import WRITER_HEAP_BYTES, WRITER_THREADS
 from search_svc.domain.movie import Movie
 
@@ -210,7 +210,7 @@ def _bulk_loop(client: OpenSearchClient, bodies: Sequence[bytes], expected: int,
 def bench_opensearch(setup: Setup, url: str) -> dict[str, Runs]:
     movies = setup.movies
     size = setup.batch_size
-    bodies = [bulk_body(movies[start : start + size]) for start in range(0, len(movies), size)]
+    bodies = [bulk_body(encode(movies[start : start + size]).documents) for start in range(0, len(movies), size)]
     client = OpenSearchClient(hosts=[url], timeout=120)
     # Everything made here starts with this, so that cleaning up cannot touch anything else.
     prefix = f"bench-etl-{secrets.token_hex(4)}"

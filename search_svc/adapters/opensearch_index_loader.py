@@ -2,7 +2,7 @@
 serving one is whichever the alias points at, and publishing moves the alias in one `_aliases` call.
 
 The ETL is synchronous and runs apart from the service, so this uses the synchronous client. A version keeps one
-`_bulk` request in flight on a thread of its own while the caller reads, cleans and serialises the next batch:
+`_bulk` request in flight on a thread of its own while the caller reads, cleans and encodes the next batch:
 otherwise the engine idles while Python works and Python idles while the engine indexes. So add() returns before
 its batch is indexed, and a batch's failure is raised by the next add(), or by publish(), which waits for it.
 """
@@ -28,6 +28,7 @@ from search_svc.adapters import opensearch_mapping
 from search_svc.adapters.opensearch_errors import TOO_MANY_REQUESTS, unavailable_error
 from search_svc.domain.lemmas import lemma_text
 from search_svc.domain.movie import Movie
+from search_svc.ports.index_loader import EncodedBatch, Encoder
 
 # While a version loads it is not refreshed: segments are built once, at publish. The same setting marks the
 # index as "still loading" for a concurrent run deciding what it may delete.
@@ -70,6 +71,9 @@ class OpenSearchIndexLoader:
         except NotFoundError:
             return None
 
+    def encoder(self) -> Encoder:
+        return encode
+
     def analyze(self, text: str) -> list[str]:
         """The tokens the index's main analyzer makes of `text`. Needs no index: the same chain is sent inline."""
         body = {**opensearch_mapping.main_analysis_chain(), "text": text}
@@ -99,13 +103,15 @@ class OpenSearchIndexVersion:
         self._in_flight: Future[None] | None = None
 
     def add(self, movies: Sequence[Movie]) -> None:
-        pending = list(movies)
-        if not pending:
+        # Encoded here, while the previous batch is still being indexed.
+        self.add_encoded(encode(movies))
+
+    def add_encoded(self, batch: EncodedBatch) -> None:
+        if not batch.documents:
             return
-        # Serialised here, while the previous batch is still being indexed.
-        body = bulk_body(pending)
+        body = bulk_body(batch.documents)
         self._wait_in_flight()
-        self._in_flight = self._sender.submit(self._send, pending, body)
+        self._in_flight = self._sender.submit(self._send, list(batch.documents), body)
 
     def _wait_in_flight(self) -> None:
         """Wait for the batch in flight, raising its failure."""
@@ -114,8 +120,8 @@ class OpenSearchIndexVersion:
             self._in_flight.result()
             self._in_flight = None
 
-    def _send(self, movies: list[Movie], body: bytes) -> None:
-        pending = movies
+    def _send(self, documents: list[str], body: bytes) -> None:
+        pending = documents
         for attempt in range(_BULK_RETRIES + 1):
             if not pending:
                 return
@@ -125,12 +131,12 @@ class OpenSearchIndexVersion:
             if not response["errors"]:
                 return
             items = [next(iter(item.values())) for item in response["items"]]
-            failed = [(movie, item) for movie, item in zip(pending, items, strict=True) if item.get("error")]
+            failed = [(document, item) for document, item in zip(pending, items, strict=True) if item.get("error")]
             refused = [item for _, item in failed if item["status"] != TOO_MANY_REQUESTS]
             if refused:
                 raise RuntimeError(f"{len(refused)} movies refused by {self.name}, first: {refused[0]['error']}")
             # Only "too many requests" left: the node is busy, the data is fine — back off and resend those.
-            pending = [movie for movie, _ in failed]
+            pending = [document for document, _ in failed]
             time.sleep(min(0.5 * 2**attempt, 10.0))
         raise Unavailable(f"OpenSearch kept refusing {len(pending)} movies as too many requests")
 
@@ -197,13 +203,21 @@ class OpenSearchIndexVersion:
             _call(lambda: self._client.indices.delete(index=",".join(doomed), ignore_unavailable=True))
 
 
-def bulk_body(movies: Sequence[Movie]) -> bytes:
-    # Serialised in one pass: the client's per-line serialiser would cost more than the engine's indexing.
-    lines: list[str] = []
-    for movie in movies:
-        lines.append(json.dumps({"index": {"_id": movie.id}}))
-        lines.append(json.dumps(opensearch_mapping.to_document(movie), ensure_ascii=False))
-    return ("\n".join(lines) + "\n").encode()
+def encode(movies: Sequence[Movie]) -> EncodedBatch:
+    """Each movie as its two `_bulk` lines (action and source), without the final newline."""
+    # json.dumps in one pass: the client's per-line serialiser would cost more than the engine's indexing.
+    documents = tuple(
+        json.dumps({"index": {"_id": movie.id}})
+        + "\n"
+        + json.dumps(opensearch_mapping.to_document(movie), ensure_ascii=False)
+        for movie in movies
+    )
+    return EncodedBatch(tuple(movie.id for movie in movies), documents)
+
+
+def bulk_body(documents: Sequence[str]) -> bytes:
+    """A `_bulk` request body of encoded movies."""
+    return ("\n".join(documents) + "\n").encode()
 
 
 def _call(request: Callable[[], T]) -> T:

@@ -14,6 +14,7 @@ Columns (fast fields) serve sorting, filters and genre counts. The whole movie i
 
 from __future__ import annotations
 
+import base64
 import functools
 import json
 from collections.abc import Iterable
@@ -153,33 +154,42 @@ def register_analyzers(index: tantivy.Index) -> None:
 
 
 def document(movie: Movie) -> tantivy.Document:
-    doc = tantivy.Document()
-    doc.add_text(ID, movie.id)
-    doc.add_bytes(CARD, card(movie))
-    values = {
-        TITLE: [fold_yo(movie.title)],
+    """The movie as a tantivy Document: the fields of `document_json`, with the card as bytes."""
+    return tantivy.Document.from_dict(_fields(movie, card(movie)), schema())
+
+
+def document_json(movie: Movie) -> str:
+    """The movie as the JSON document an IndexWriter's add_json() reads (a bytes field is base64 there)."""
+    return json.dumps(_fields(movie, base64.b64encode(card(movie)).decode()), ensure_ascii=False)
+
+
+def _fields(movie: Movie, card: object) -> dict[str, list[Any]]:
+    title = fold_yo(movie.title)
+    description = fold_yo(movie.description)
+    texts = {
+        TITLE: [title],
         PEOPLE: [fold_yo(name) for name in (*movie.director, *movie.actors_names, *movie.writers_names)],
         GENRE_TEXT: [fold_yo(genre) for genre in movie.genre],
-        DESCRIPTION: [fold_yo(movie.description)] if movie.description else [],
+        DESCRIPTION: [description] if description else [],
     }
-    for field, texts in values.items():
-        for text in texts:
-            doc.add_text(field, text)
-    doc.add_text(TITLE_PLAIN, values[TITLE][0])
-    doc.add_text(TITLE_LEMMAS, lemma_text(values[TITLE][0]))
-    if movie.description:
-        doc.add_text(DESCRIPTION_LEMMAS, lemma_text(values[DESCRIPTION][0]))
-    fuzzy = {field: _by_first_letter(_fuzzy_tokens(field, "\n".join(texts))) for field, texts in values.items()}
-    doc.add_json(FUZZY, fuzzy)
-    for genre in movie.genre:
-        doc.add_text(GENRE, genre)
-    doc.add_text(TITLE_KEY, title_key(movie.title))
-    doc.add_unsigned(ID_PREFIX, prefix_number(movie.id))
-    doc.add_unsigned(TITLE_PREFIX, prefix_number(title_key(movie.title)))
+    fields: dict[str, list[Any]] = {ID: [movie.id], CARD: [card]}
+    fields.update((field, values) for field, values in texts.items() if values)
+    fields[TITLE_PLAIN] = [title]
+    fields[TITLE_LEMMAS] = [lemma_text(title)]
+    if description:
+        fields[DESCRIPTION_LEMMAS] = [lemma_text(description)]
+    fuzzy = {field: _by_first_letter(_fuzzy_tokens(field, "\n".join(values))) for field, values in texts.items()}
+    fields[FUZZY] = [fuzzy]
+    if movie.genre:
+        fields[GENRE] = list(movie.genre)
+    key = title_key(movie.title)
+    fields[TITLE_KEY] = [key]
+    fields[ID_PREFIX] = [prefix_number(movie.id)]
+    fields[TITLE_PREFIX] = [prefix_number(key)]
     if movie.imdb_rating is not None:
-        doc.add_float(IMDB_RATING, movie.imdb_rating)
-        doc.add_float(RATING_WEIGHT, movie.imdb_rating / 10)
-    return doc
+        fields[IMDB_RATING] = [movie.imdb_rating]
+        fields[RATING_WEIGHT] = [movie.imdb_rating / 10]
+    return fields
 
 
 def prefix_number(text: str) -> int:

@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from search_svc.domain.movie import Movie
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedBatch:
+    """Movies in the engine's own encoding: for each, its id and its document, as the engine reads it.
+
+    Plain strings, so a batch crosses a process boundary cheaply: the ETL encodes in worker processes.
+    """
+
+    ids: tuple[str, ...]
+    documents: tuple[str, ...]
+
+
+# A function of the adapter's module (so it pickles by name): the same encoding add() applies.
+Encoder = Callable[[Sequence[Movie]], EncodedBatch]
 
 
 class IndexVersion(Protocol):
@@ -15,6 +31,9 @@ class IndexVersion(Protocol):
 
     def add(self, movies: Sequence[Movie]) -> None:
         """Index a batch (the caller bounds its size); a movie id seen again replaces the earlier document."""
+
+    def add_encoded(self, batch: EncodedBatch) -> None:
+        """add() for a batch the loader's encoder() made, in this process or another."""
 
     def publish(self, expected: int) -> None:
         """Make the version durable and searchable, check it holds exactly `expected` movies, then make it the
@@ -31,3 +50,6 @@ class IndexLoader(Protocol):
 
     def serving_count(self) -> int | None:
         """Movies in the serving version, or None when nothing has been published yet."""
+
+    def encoder(self) -> Encoder:
+        """How this engine encodes movies for add_encoded(): a pure function, safe to run in any process."""

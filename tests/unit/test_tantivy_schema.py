@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import itertools
+import json
 
 import pytest
 
@@ -55,3 +57,12 @@ def test_a_card_gives_back_the_movie_exactly(movie: Movie) -> None:
     assert type(loaded.imdb_rating) is type(movie.imdb_rating)
     assert [type(a.id) for a in loaded.actors] == [int] * len(movie.actors)
     assert tantivy_schema.summary_from_card(card) == VideoSummary(movie.id, movie.title, movie.imdb_rating)
+
+
+@pytest.mark.parametrize("movie", MOVIES, ids=lambda m: m.id)
+def test_the_json_document_the_loader_sends_is_the_document(movie: Movie) -> None:
+    # The loader hands the writer JSON (cheap to build in another process); it must say what document() says.
+    fields = json.loads(tantivy_schema.document_json(movie))
+    fields[tantivy_schema.CARD] = [base64.b64decode(card) for card in fields[tantivy_schema.CARD]]
+    assert fields == tantivy_schema.document(movie).to_dict()
+    assert tantivy_schema.movie_from_card(fields[tantivy_schema.CARD][0]) == movie
