@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from etl.legacy import NotALegacyExport, count_movies
-from etl.load import DEFAULT_BATCH_SIZE, load_export
+from etl.load import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, load_export
 from etl.progress import progress
 from meshkit.errors import DomainError
 from meshkit.logs import configure_logging
@@ -77,6 +77,14 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         default=DEFAULT_BATCH_SIZE,
         help=f"movies sent to the engine at a time (default: {DEFAULT_BATCH_SIZE})",
+    )
+    load.add_argument(
+        "--workers",
+        type=_not_negative,
+        metavar="N",
+        default=DEFAULT_WORKERS,
+        help="processes reading, cleaning and encoding the export while this one loads the engine; 0 does it all "
+        f"in this process (default: {DEFAULT_WORKERS})",
     )
 
     count = commands.add_parser(
@@ -175,7 +183,7 @@ def _load(args: argparse.Namespace) -> int:
         alias=args.alias or service.alias,
     )
     try:
-        published = load_export(args.source, where.loader(), batch_size=args.batch_size)
+        published = load_export(args.source, where.loader(), batch_size=args.batch_size, workers=args.workers)
     except (NotALegacyExport, KeyboardInterrupt):
         raise
     except DomainError as error:

@@ -62,6 +62,15 @@ def test_the_command_line_loads_and_exits_zero(
     assert "published version v1" in capsys.readouterr().err
 
 
+def test_the_command_line_loads_in_this_process_with_no_workers(
+    export: Path, tmp_path: Path, use_loader: list[FakeIndexLoader]
+) -> None:
+    use_loader.append(FakeIndexLoader(serving=dict(OLD)))
+    args = ["load", str(export), "--engine", "tantivy", "--tantivy-dir", str(tmp_path / "i"), "--workers", "0"]
+    assert cli.main(args) == 0
+    assert use_loader[0].serving_count() == 25
+
+
 def test_the_command_line_discards_on_a_failing_batch_and_exits_non_zero(
     export: Path, use_loader: list[FakeIndexLoader], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -149,6 +158,7 @@ def test_demo_and_synthetic_write_exports_that_load(tmp_path: Path, capsys: pyte
         ["load", "x.sqlite"],
         ["load", "x.sqlite", "--engine", "solr"],
         ["load", "x.sqlite", "--engine", "tantivy", "--batch-size", "0"],
+        ["load", "x.sqlite", "--engine", "tantivy", "--workers", "-1"],
         ["synthetic", "x.sqlite", "--movies", "-1"],
         ["frobnicate"],
     ],
@@ -174,5 +184,6 @@ def test_help_explains_every_command() -> None:
         check=True,
         timeout=60,
     ).stdout
-    for option in ("--engine", "--tantivy-dir", "--opensearch-url", "--alias", "--batch-size", "discarded"):
+    options = ("--engine", "--tantivy-dir", "--opensearch-url", "--alias", "--batch-size", "--workers", "discarded")
+    for option in options:
         assert option in load_help

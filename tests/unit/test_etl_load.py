@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from etl.load import load, load_export
+from etl.workers import WorkerFailed
 from meshkit.errors import FailedPrecondition, Unavailable
 from search_svc.domain.movie import Movie
 from tests.unit.fakes_index_loader import FakeIndexLoader
@@ -24,6 +26,16 @@ def movies(count: int) -> list[Movie]:
 def export(tmp_path: Path) -> Path:
     rows = [movie_row(f"tt{n:03d}", f"Film {n}") for n in range(25)]
     return write_export(tmp_path / "export.sqlite", [*rows, movie_row("tt999", "N/A")])
+
+
+@pytest.fixture
+def big_export(tmp_path: Path) -> Path:
+    # Links and names too, so that every worker assembles whole movies from several tables.
+    rows = [movie_row(f"tt{n:04d}", f"Film {n}", writer=f"w{n % 7}") for n in range(2500)]
+    actors = [(n, f"Actor {n}") for n in range(50)]
+    writers = [(f"w{n}", f"Writer {n}") for n in range(7)]
+    links = [(f"tt{n:04d}", str((n * k) % 50)) for n in range(2500) for k in (1, 3)]
+    return write_export(tmp_path / "big.sqlite", rows, actors=actors, writers=writers, links=links)
 
 
 def test_every_movie_is_added_in_bounded_batches_then_published() -> None:
@@ -54,6 +66,7 @@ def test_a_count_mismatch_at_publish_discards_the_version() -> None:
         load(movies(25), 26, loader, batch_size=10)
     assert loader.versions[0].state == "discarded"
     assert loader.serving == OLD
+    assert multiprocessing.active_children() == []
 
 
 def test_an_interrupt_discards_the_version_too() -> None:
@@ -103,3 +116,41 @@ def test_running_twice_replaces_the_catalogue_with_the_same_one(export: Path) ->
     assert published.previous == 25
     assert loader.serving == first
     assert [v.state for v in loader.versions] == ["published", "published"]
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_workers_publish_exactly_what_one_process_publishes(big_export: Path, workers: int) -> None:
+    alone, together = FakeIndexLoader(), FakeIndexLoader()
+    load_export(big_export, alone, batch_size=100, workers=0)
+    published = load_export(big_export, together, batch_size=100, workers=workers)
+    assert published.movies == 2500
+    assert together.serving == alone.serving
+    # The engine gets full batches whichever worker read them.
+    assert together.versions[0].batches == [100] * 25
+
+
+def test_a_failing_worker_discards_the_version(big_export: Path) -> None:
+    loader = FakeIndexLoader(serving=dict(OLD), encoding_fails_on="tt2100")
+    with pytest.raises(WorkerFailed, match="cannot encode tt2100"):
+        load_export(big_export, loader, batch_size=100, workers=2)
+    assert loader.versions[0].state == "discarded"
+    assert loader.serving == OLD
+    assert multiprocessing.active_children() == []
+
+
+def test_a_worker_that_dies_discards_the_version(big_export: Path) -> None:
+    loader = FakeIndexLoader(serving=dict(OLD), encoding_exits_on="tt0300")
+    with pytest.raises(WorkerFailed, match="exit code 3"):
+        load_export(big_export, loader, batch_size=100, workers=2)
+    assert loader.versions[0].state == "discarded"
+    assert loader.serving == OLD
+    assert multiprocessing.active_children() == []
+
+
+def test_an_engine_failure_ends_the_workers_and_discards(big_export: Path) -> None:
+    loader = FakeIndexLoader(serving=dict(OLD), fail_on_batch=3)
+    with pytest.raises(Unavailable):
+        load_export(big_export, loader, batch_size=100, workers=2)
+    assert loader.versions[0].state == "discarded"
+    assert loader.serving == OLD
+    assert multiprocessing.active_children() == []
