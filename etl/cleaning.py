@@ -16,6 +16,8 @@ from collections.abc import Iterable
 # Compared case-insensitively after trimming; the legacy file only uses 'N/A', the others are the usual
 # spellings of the same idea in hand-edited exports.
 PLACEHOLDERS = frozenset({"n/a", "null", "none"})
+# Lower-casing never shortens a string, so a longer one is no placeholder: most values (plots, names) skip lower().
+_LONGEST_PLACEHOLDER = max(map(len, PLACEHOLDERS))
 _CO_DIRECTOR = re.compile(r"\s*\(co-director\)\s*$", re.IGNORECASE)
 _DIGITS = re.compile(r"\d+")
 MAX_RATING = 10.0
@@ -60,14 +62,14 @@ def _as_text(value: object) -> str:
 
 def is_missing(value: object) -> bool:
     text = _as_text(value).strip()
-    return not text or text.lower() in PLACEHOLDERS
+    return not text or (len(text) <= _LONGEST_PLACEHOLDER and text.lower() in PLACEHOLDERS)
 
 
 def clean_text(value: object, column: str, tally: Tally | None = None, *, one_line: bool = True) -> str:
     """The value trimmed ("" when missing); a one-line value also loses runs of inner whitespace."""
     raw = _as_text(value)
     text = " ".join(raw.split()) if one_line else raw.strip()
-    if text.lower() in PLACEHOLDERS:
+    if len(text) <= _LONGEST_PLACEHOLDER and text.lower() in PLACEHOLDERS:
         if tally is not None:
             tally[placeholder_removed(column)] += 1
         return ""
