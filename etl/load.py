@@ -24,7 +24,8 @@ from search_svc.domain.movie import Movie
 from search_svc.ports.index_loader import EncodedBatch, IndexLoader, IndexVersion
 
 DEFAULT_BATCH_SIZE = 1000
-# Two cores: two readers and the engine's writer share them (measured in etl/README.md).
+# One per core. On a busy machine two workers measured as fast as one process (docs/benchmarks.md); an idle
+# machine is not measured yet.
 DEFAULT_WORKERS = 2
 logger = logging.getLogger(__name__)
 
