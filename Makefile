@@ -25,19 +25,15 @@ GEN_STAMP := $(BUILD)/.generated
 PYTEST ?= $(BIN)/pytest
 # Plugins such as protoc-gen-mypy live in the virtualenv.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
-# Tests that build OpenAPI documents of their own use the same generator; the contract gate's tools, for
-# `make contracts` and for the tests that plant breaks.
-export PROTOC_GEN_CONNECT_OPENAPI
-export CONTRACTS_BUF := $(CURDIR)/$(BIN)/buf
-export CONTRACTS_OASDIFF := $(OASDIFF)
-export CONTRACTS_OPENAPI_PLUGIN := $(PROTOC_GEN_CONNECT_OPENAPI)
+# The contract tools, named for the gate and the tests whether or not make runs them (devstack/contracts/tools.py).
+TOOLS_ENV := $(BUILD)/tools.env
 
 .PHONY: help setup run run-stack schemas engines stop engine-tests test lint typecheck check protos contracts contracts-accept contracts-accept-breaking unit integration contract e2e fuzz clean
 
 help: ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
 
-setup: $(GEN_STAMP) ## virtualenv, dependencies and generated code
+setup: $(GEN_STAMP) $(TOOLS_ENV) ## virtualenv, dependencies, generated code and the contract tools
 
 run: setup ## start every service and the gateway on localhost, embedded profile (Ctrl-C stops all)
 	$(PY) -m devstack run
@@ -71,13 +67,13 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy .
 
-contracts: setup $(OASDIFF) ## contract gates: buf breaking (gRPC, JSON) and oasdiff (REST) against every accepted contract
+contracts: setup ## contract gates: buf breaking (gRPC, JSON) and oasdiff (REST) against every accepted contract
 	$(PY) -m devstack.contracts.gate check --openapi $(BUILD)/openapi/openapi.yaml
 
-contracts-accept: setup $(OASDIFF) ## record HEAD's contract as the accepted baseline (refused if it breaks one)
+contracts-accept: setup ## record HEAD's contract as the accepted baseline (refused if it breaks one)
 	$(PY) -m devstack.contracts.gate accept
 
-contracts-accept-breaking: setup $(OASDIFF) ## accept HEAD's contract although it breaks clients: on purpose only
+contracts-accept-breaking: setup ## accept HEAD's contract although it breaks clients: on purpose only
 	$(PY) -m devstack.contracts.gate accept --breaking
 
 unit: setup ## unit tests only
@@ -124,6 +120,11 @@ $(PROTOC_GEN_CONNECT_OPENAPI):
 	  && go get github.com/sudorandom/protoc-gen-connect-openapi@$(CONNECT_OPENAPI_VERSION) \
 	  && go build -trimpath -o $(abspath $@).tmp github.com/sudorandom/protoc-gen-connect-openapi \
 	  && mv $(abspath $@).tmp $(abspath $@) && cd / && rm -rf $$tmp
+
+$(TOOLS_ENV): $(OASDIFF) $(PROTOC_GEN_CONNECT_OPENAPI) Makefile
+	mkdir -p $(@D)
+	printf 'CONTRACTS_BUF=%s\nCONTRACTS_OASDIFF=%s\nCONTRACTS_OPENAPI_PLUGIN=%s\n' \
+	  "$(CURDIR)/$(BIN)/buf" "$(abspath $(OASDIFF))" "$(abspath $(PROTOC_GEN_CONNECT_OPENAPI))" >$@
 
 $(OASDIFF):
 	@command -v go >/dev/null || { echo "Go is needed once to build oasdiff" >&2; exit 1; }

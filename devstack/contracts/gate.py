@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -25,6 +24,7 @@ import yaml
 
 from devstack.contracts import history
 from devstack.contracts.history import Contract, HistoryError
+from devstack.contracts.tools import tool_paths
 
 REPO = Path(__file__).resolve().parents[2]
 GENERATOR = Path(__file__).with_name("openapi.py")
@@ -200,13 +200,13 @@ def _parser() -> argparse.ArgumentParser:
         ("--oasdiff", "CONTRACTS_OASDIFF", "the oasdiff executable"),
         ("--plugin", "CONTRACTS_OPENAPI_PLUGIN", "the protoc plugin that generates OpenAPI"),
     ):
-        default = os.environ.get(variable)
+        default = tool_paths().get(variable)
         parser.add_argument(
             option,
             type=Path,
             default=default,
             required=default is None,
-            help=f"{text} (default: ${variable}, which the Makefile sets)",
+            help=f"{text} (default: ${variable}, else as `make setup` wrote it in build/tools.env)",
         )
     parser.add_argument("--openapi", type=Path, help="the working tree's OpenAPI document, if already generated")
     return parser

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from devstack.contracts import gate, history
+from devstack.contracts.tools import NAMES, tool_paths
 
 REPO = Path(__file__).resolve().parents[2]
 SEARCH_PROTO = Path("protos/cinemesh/search/v1/search.proto")
@@ -41,11 +42,11 @@ ENUM = "\nenum Quality {\n  QUALITY_UNSPECIFIED = 0;\n  QUALITY_SD = 1;\n  QUALI
 
 
 def _tools() -> gate.Tools:
-    paths = {name: os.environ.get(f"CONTRACTS_{name}") for name in ("BUF", "OASDIFF", "OPENAPI_PLUGIN")}
-    missing = [name for name, path in paths.items() if not path or not Path(path).is_file()]
+    paths = tool_paths()
+    missing = [name for name in NAMES if not Path(paths.get(name, "")).is_file()]
     if missing:
-        pytest.fail(f"CONTRACTS_{', CONTRACTS_'.join(missing)} unset or missing: run the tests through make")
-    return gate.Tools(Path(paths["BUF"] or ""), Path(paths["OASDIFF"] or ""), Path(paths["OPENAPI_PLUGIN"] or ""))
+        pytest.fail(f"{', '.join(missing)} not built: `make setup` builds the contract tools")
+    return gate.Tools(*(Path(paths[name]) for name in NAMES))
 
 
 def _git(repo: Path, *args: str) -> None:

@@ -5,7 +5,6 @@ Built by `python -m devstack.contracts.openapi` (what `make protos` runs) from p
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +15,8 @@ import yaml
 from buf.validate import validate_pb2
 from cinemesh.search.v1 import search_pb2
 from google.protobuf.descriptor import FieldDescriptor
+
+from devstack.contracts.tools import tool_paths
 
 REPO = Path(__file__).resolve().parents[2]
 DOCUMENT = REPO / "build" / "openapi" / "openapi.yaml"
@@ -114,9 +115,9 @@ message Item { string id = 1; optional double price = 2; }
 
 
 def test_a_tree_without_buf_validate_gets_a_document_too(tmp_path: Path) -> None:
-    plugin = os.environ.get("PROTOC_GEN_CONNECT_OPENAPI")
+    plugin = tool_paths().get("CONTRACTS_OPENAPI_PLUGIN")
     if not plugin:
-        pytest.fail("PROTOC_GEN_CONNECT_OPENAPI is not set: run the tests through make, which builds the generator")
+        pytest.fail("the OpenAPI generator is not built: `make setup` builds it")
     (tmp_path / "protos" / "shop" / "v1").mkdir(parents=True)
     (tmp_path / "protos" / "shop" / "v1" / "shop.proto").write_text(OLD_STYLE)
     out = tmp_path / "openapi.yaml"
