@@ -1,19 +1,24 @@
 """Composition root of the UGC service: settings in, wired servicers out. The profile picks each port's adapter
-(embedded: the SQLite event log; production: Kafka and the schema registry); each engine's library is imported
-only when that engine is chosen."""
+(embedded: the SQLite event log and SQLite documents; production: Kafka with the schema registry, and MongoDB);
+each engine's library is imported only when that engine is chosen (`ugc_svc.document_stores` for the documents)."""
 
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Sequence
 
 from cinemesh.ugc.v1 import ugc_pb2_grpc
 
 from meshkit.adapters import report_adapter
+from meshkit.errors import Unavailable
 from meshkit.server import GrpcService
+from ugc_svc.document_stores import open_document_store
 from ugc_svc.entrypoints.grpc_servicer import SERVICE_NAME, UgcServicer
 from ugc_svc.ports.event_publisher import EventPublisher
 from ugc_svc.settings import UgcSettings
+
+log = logging.getLogger(__name__)
 
 
 async def open_event_publisher(settings: UgcSettings) -> EventPublisher:
@@ -44,9 +49,20 @@ async def build(settings: UgcSettings) -> AsyncIterator[Sequence[GrpcService]]:
     publisher = await open_event_publisher(settings)
     report_adapter("event_publisher", publisher)
     try:
-        servicer = UgcServicer()
-        yield [
-            GrpcService(SERVICE_NAME, lambda server: ugc_pb2_grpc.add_UgcServiceServicer_to_server(servicer, server))
-        ]
+        async with open_document_store(settings) as documents:
+            report_adapter("resume_positions", documents.resume_positions)
+            report_adapter("favourites", documents.favourites)
+            try:
+                await documents.prepare()
+            except Unavailable as error:
+                # The service still starts (health, the other ports); each document call prepares first and
+                # answers UNAVAILABLE until the store is back.
+                log.warning("document store not ready at start: %s", error)
+            servicer = UgcServicer()
+            yield [
+                GrpcService(
+                    SERVICE_NAME, lambda server: ugc_pb2_grpc.add_UgcServiceServicer_to_server(servicer, server)
+                )
+            ]
     finally:
         await publisher.close()

@@ -10,6 +10,8 @@ from meshkit.settings import ServiceSettings
 
 # Where `make run` keeps the embedded event log; the sink reads the same file. A deployment names its own.
 DEFAULT_EVENT_LOG = Path(__file__).resolve().parent.parent / "build" / "event-log" / "events.sqlite3"
+# Where `make run` keeps the embedded profile's documents; a deployment names its own file.
+DEFAULT_SQLITE_PATH = Path(__file__).resolve().parent.parent / "build" / "ugc" / "documents.sqlite3"
 
 
 class UgcSettings(ServiceSettings):
@@ -55,4 +57,14 @@ class UgcSettings(ServiceSettings):
     )
     schema_registry_timeout_seconds: float = Field(
         10.0, gt=0, le=120, description="Production profile: longest wait for one schema registry request."
+    )
+    sqlite_path: Path = Field(
+        DEFAULT_SQLITE_PATH,
+        description="Embedded profile: the SQLite file (WAL) of resume positions and favourites.",
+    )
+    mongodb_database: str = Field(
+        "ugc", pattern=r"^[A-Za-z0-9_-]{1,63}$", description="Production profile: the database of the UGC documents."
+    )
+    document_store_timeout_seconds: float = Field(
+        2.0, gt=0, le=60, description="Longest wait for the document store before UNAVAILABLE."
     )

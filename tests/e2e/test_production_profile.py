@@ -43,12 +43,11 @@ pytestmark = [
 ]
 
 # The engine behind each port of each service in the production profile, as the service reports it on /metrics.
-# The sink has no engine ports yet, UGC only its event bus. When the others land (documents on FerretDB,
-# analytics on ClickHouse), their adapters go here, and tests below prove that their data is in those engines, as
-# the search tests prove it for OpenSearch.
+# The sink has no engine ports yet. When its land (analytics on ClickHouse), its adapters go here, and tests below
+# prove that its data is in that engine, as the search tests prove it for OpenSearch.
 PRODUCTION_ADAPTERS: dict[str, dict[str, str]] = {
     "search": {"search_index": "opensearch"},
-    "ugc": {"event_publisher": "kafka"},
+    "ugc": {"event_publisher": "kafka", "resume_positions": "mongodb", "favourites": "mongodb"},
     "sink": {},
 }
 
