@@ -70,6 +70,12 @@ def unavailable_error(error: PyMongoError, timeout: float) -> Unavailable | None
     return None
 
 
+def one_document(user_id: str, movie_id: str) -> Document:
+    """The filter of one (user, movie) document: its `_id`, plus the shard key fields, so that a sharded cluster
+    sends the command to the one shard holding it (docs/ugc-mongodb.md)."""
+    return {"_id": document_id(user_id, movie_id), "user_id": user_id, "movie_id": movie_id}
+
+
 def document_id(user_id: str, movie_id: str) -> str:
     """One document per (user, movie), found by `_id` alone. The user id's length goes first, so no two pairs
     share an id whatever characters the ids hold ("2:u1/m1")."""

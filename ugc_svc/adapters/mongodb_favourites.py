@@ -12,7 +12,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
-from ugc_svc.adapters.mongodb_database import Document, MongoDatabase, document_id
+from ugc_svc.adapters.mongodb_database import Document, MongoDatabase, document_id, one_document
 from ugc_svc.adapters.mongodb_indexes import Indexes
 from ugc_svc.domain.favourites import Favourite, FavouritesKey, favourites_cursor
 from ugc_svc.domain.pages import Page, check_limit, page_of
@@ -54,13 +54,13 @@ class MongoDbFavourites:
 
     async def remove(self, user_id: str, movie_id: str) -> bool:
         await self._indexes.ensure()
-        target = {"_id": document_id(user_id, movie_id)}
+        target = one_document(user_id, movie_id)
         result = await self._database.answer(lambda: self._favourites.delete_one(target))
         return result.deleted_count == 1
 
     async def contains(self, user_id: str, movie_id: str) -> bool:
         await self._indexes.ensure()
-        target = {"_id": document_id(user_id, movie_id)}
+        target = one_document(user_id, movie_id)
         found = await self._database.answer(lambda: self._favourites.find_one(target, projection={"_id": 1}))
         return found is not None
 

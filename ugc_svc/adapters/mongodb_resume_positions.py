@@ -15,7 +15,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
-from ugc_svc.adapters.mongodb_database import Document, MongoDatabase, document_id
+from ugc_svc.adapters.mongodb_database import Document, MongoDatabase, document_id, one_document
 from ugc_svc.adapters.mongodb_indexes import Indexes
 from ugc_svc.domain.pages import Page, check_limit, page_of
 from ugc_svc.domain.resume import ResumePosition, WatchingKey, watching_cursor
@@ -31,6 +31,7 @@ INDEXES = [
     ),
 ]
 _SORT = [("recency", DESCENDING), ("movie_id", DESCENDING)]
+_KEY_FIELDS = frozenset({"_id", "user_id", "movie_id"})
 
 
 class MongoDbResumePositions:
@@ -57,14 +58,15 @@ class MongoDbResumePositions:
         return True
 
     async def _replace_older(self, document: Document) -> bool:
-        fields = {key: value for key, value in document.items() if key != "_id"}
-        older = {"_id": document["_id"], "recency": {"$lt": document["recency"]}}
+        # The key fields never change (a shard key may not be rewritten): only the report is set.
+        fields = {key: value for key, value in document.items() if key not in _KEY_FIELDS}
+        older = {**one_document(document["user_id"], document["movie_id"]), "recency": {"$lt": document["recency"]}}
         result = await self._database.answer(lambda: self._positions.update_one(older, {"$set": fields}))
         return result.matched_count == 1
 
     async def get(self, user_id: str, movie_id: str) -> ResumePosition | None:
         await self._indexes.ensure()
-        found = await self._database.answer(lambda: self._positions.find_one({"_id": document_id(user_id, movie_id)}))
+        found = await self._database.answer(lambda: self._positions.find_one(one_document(user_id, movie_id)))
         return _position(found) if found is not None else None
 
     async def continue_watching(self, user_id: str, limit: int, cursor: str | None = None) -> Page[ResumePosition]:
@@ -87,7 +89,7 @@ class MongoDbResumePositions:
 
     async def forget(self, user_id: str, movie_id: str) -> bool:
         await self._indexes.ensure()
-        target = {"_id": document_id(user_id, movie_id)}
+        target = one_document(user_id, movie_id)
         result = await self._database.answer(lambda: self._positions.delete_one(target))
         return result.deleted_count == 1
 
