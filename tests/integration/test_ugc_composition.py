@@ -1,5 +1,7 @@
-"""The UGC composition root wires the document store's adapters by profile, reports them on /metrics, and starts
-even when the store cannot be reached (each document call answers UNAVAILABLE until it is back)."""
+"""The UGC composition root wires the document store's adapters by profile and reports them on /metrics; the
+production store opens even when MongoDB cannot be reached (each document call answers UNAVAILABLE until it is
+back). The production profile's whole start, event bus included, is proved on the devstack engines
+(tests/e2e/test_production_profile.py)."""
 
 from __future__ import annotations
 
@@ -7,10 +9,15 @@ import sqlite3
 import time
 from pathlib import Path
 
+import pytest
 from prometheus_client import REGISTRY
 
 from devstack.mesh import free_port
+from meshkit.errors import Unavailable
+from ugc_svc.adapters.mongodb_favourites import MongoDbFavourites
+from ugc_svc.adapters.mongodb_resume_positions import MongoDbResumePositions
 from ugc_svc.bootstrap import build
+from ugc_svc.document_stores import open_document_store
 from ugc_svc.settings import UgcSettings
 
 
@@ -23,7 +30,8 @@ def engine_reported(port: str, engine_and_adapter: str) -> float | None:
 async def test_the_embedded_profile_prepares_its_sqlite_file(tmp_path: Path) -> None:
     path = tmp_path / "ugc" / "documents.sqlite3"
 
-    async with build(UgcSettings(profile="embedded", sqlite_path=path)) as services:
+    settings = UgcSettings(profile="embedded", sqlite_path=path, event_log_path=tmp_path / "events.sqlite3")
+    async with build(settings) as services:
         assert [s.name for s in services] == ["cinemesh.ugc.v1.UgcService"]
         assert engine_reported("resume_positions", "sqlite:SqliteResumePositions") == 1.0
         assert engine_reported("favourites", "sqlite:SqliteFavourites") == 1.0
@@ -34,7 +42,7 @@ async def test_the_embedded_profile_prepares_its_sqlite_file(tmp_path: Path) -> 
         assert journal == "wal"
 
 
-async def test_the_production_profile_starts_while_the_store_is_down() -> None:
+async def test_the_production_store_opens_while_mongodb_is_down() -> None:
     settings = UgcSettings(
         profile="production",
         mongodb_url=f"mongodb://127.0.0.1:{free_port()}/?directConnection=true",
@@ -42,10 +50,11 @@ async def test_the_production_profile_starts_while_the_store_is_down() -> None:
     )
     started = time.monotonic()
 
-    async with build(settings) as services:
-        assert [s.name for s in services] == ["cinemesh.ugc.v1.UgcService"]
-        assert engine_reported("resume_positions", "mongodb:MongoDbResumePositions") == 1.0
-        assert engine_reported("favourites", "mongodb:MongoDbFavourites") == 1.0
+    async with open_document_store(settings) as documents:
+        assert type(documents.resume_positions) is MongoDbResumePositions
+        assert type(documents.favourites) is MongoDbFavourites
+        with pytest.raises(Unavailable):
+            await documents.prepare()
 
     # One bounded attempt to prepare, not a wait for the store.
     assert time.monotonic() - started < 3.0
