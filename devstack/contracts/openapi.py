@@ -7,7 +7,11 @@ enums, and the success schemas come from the contract. What it cannot know about
   operation (an unknown or malformed parameter is refused), 404 where a path parameter names a resource, 503 and 504
   for any operation; no `default` response, so a status the document does not list is a finding;
 - success bodies as the gateway prints them: fields without presence always printed (`required`), never `null`;
-- rules across fields (`(buf.validate.message).cel`), listed on their operation under `x-message-rules`.
+- rules across fields (`(buf.validate.message).cel`) and CEL rules of fields anywhere in the request (a bound
+  relative to the service's clock), listed on their operation under `x-message-rules`;
+- who may call: operations under `AUTHENTICATED_PREFIXES` need a bearer token (the gateway's jwt_authn requires
+  one on those routes), the others are public; any operation answers 401 to a token that does not verify;
+- operations the contract declares but the service does not serve yet (`NOT_SERVED_YET`) answer 501.
 
 Works on any tree of protos, with or without `buf.validate` annotations (an old copy of `protos/` included):
 
@@ -43,6 +47,28 @@ HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "tra
 SCHEMAS = "#/components/schemas/"
 RESPONSES = "#/components/responses/"
 STATUS = "google.rpc.Status"
+BEARER = "bearer"
+
+# REST paths the gateway serves only to a caller with a valid token (envoy/gateway.yaml: requirement `user`); every
+# other path is public (requirement `anyone`: no token or a valid one).
+AUTHENTICATED_PREFIXES = ("/api/v1/ugc/",)
+
+# Operations in the contract whose service answers UNIMPLEMENTED (501) until their store lands; each is listed in
+# its service's README, and tests/e2e/test_ugc_api.py checks the list against what the gateway answers.
+NOT_SERVED_YET = frozenset(
+    {
+        "UgcService_SetProgress",
+        "UgcService_GetProgress",
+        "UgcService_ListProgress",
+        "UgcService_AddFavorite",
+        "UgcService_RemoveFavorite",
+        "UgcService_ListFavorites",
+        "UgcService_SetRating",
+        "UgcService_DeleteRating",
+        "UgcService_ListRatings",
+        "UgcService_GetMovieRating",
+    }
+)
 
 # Keywords the generator puts where OpenAPI 3.1 ignores them: array bounds copied onto an array's items, and 3.0's
 # `nullable` (the gateway leaves an unset optional field out; it never prints null).
@@ -120,13 +146,20 @@ def gateway_document(generated: dict[str, Any], facts: ProtoFacts, *, title: str
     _tidy_descriptions(document)
     document["openapi"] = "3.1.0"
     document["info"] = {**(document.get("info") or {}), "title": title, "version": version}
-    for operation in _operations(document):
+    for path, operation in _operations_by_path(document):
         _answer_as_the_gateway(operation)
+        _leave_path_fields_out_of_the_body(operation)
+        if path.startswith(AUTHENTICATED_PREFIXES):
+            operation["security"] = [{BEARER: []}]
+        if operation.get("operationId") in NOT_SERVED_YET:
+            operation["responses"]["501"] = {"$ref": RESPONSES + "Unimplemented"}
+            operation["x-not-served-yet"] = True
         method = facts.methods.get(operation.get("operationId", ""))
         if method is not None:
             _list_message_rules(operation, facts, method.input_type)
     components = document.setdefault("components", {})
     components["responses"] = copy.deepcopy(ERROR_RESPONSES)
+    components["securitySchemes"] = copy.deepcopy(SECURITY_SCHEMES)
     components.setdefault("schemas", {}).update(copy.deepcopy(ERROR_SCHEMAS))
     _drop_misplaced_keywords(document)
     _trim_unused_schemas(document)
@@ -135,16 +168,22 @@ def gateway_document(generated: dict[str, Any], facts: ProtoFacts, *, title: str
 
 
 def _operations(document: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    for item in (document.get("paths") or {}).values():
+    for _, operation in _operations_by_path(document):
+        yield operation
+
+
+def _operations_by_path(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for path, item in (document.get("paths") or {}).items():
         for method in HTTP_METHODS:
             if method in item:
-                yield item[method]
+                yield path, item[method]
 
 
 def _answer_as_the_gateway(operation: dict[str, Any]) -> None:
     generated = operation.get("responses") or {}
     responses = {code: answer for code, answer in generated.items() if code.startswith("2")}
     responses["400"] = {"$ref": RESPONSES + "InvalidArgument"}
+    responses["401"] = {"$ref": RESPONSES + "Unauthenticated"}
     if any(parameter.get("in") == "path" for parameter in operation.get("parameters", [])):
         responses["404"] = {"$ref": RESPONSES + "NotFound"}
     responses["503"] = {"$ref": RESPONSES + "Unavailable"}
@@ -152,8 +191,21 @@ def _answer_as_the_gateway(operation: dict[str, Any]) -> None:
     operation["responses"] = responses
 
 
+def _leave_path_fields_out_of_the_body(operation: dict[str, Any]) -> None:
+    """A field the path binds comes from the path (`body: "*"` means every other field); the generator lists it in
+    the body too, where the gateway refuses a value that differs from the path's."""
+    in_path = {parameter["name"] for parameter in operation.get("parameters", []) if parameter.get("in") == "path"}
+    schema = ((operation.get("requestBody") or {}).get("content") or {}).get("application/json", {}).get("schema")
+    if not in_path or not isinstance(schema, dict) or "properties" not in schema:
+        return
+    for name in in_path:
+        schema["properties"].pop(name, None)
+    if "required" in schema:
+        schema["required"] = [name for name in schema["required"] if name not in in_path]
+
+
 def _list_message_rules(operation: dict[str, Any], facts: ProtoFacts, message: Any) -> None:
-    rules = facts.message_rules(message)
+    rules = facts.message_rules(message) + facts.nested_field_rules(message)
     if not rules:
         return
     operation["x-message-rules"] = [
@@ -162,8 +214,8 @@ def _list_message_rules(operation: dict[str, Any], facts: ProtoFacts, message: A
     listed = "\n".join(f"- `{rule.id}`: {rule.message or rule.expression}" for rule in rules)
     operation["description"] = (
         f"{operation.get('description', '').rstrip()}\n\n"
-        "Rules across parameters; a request that breaks one is answered 400 with a `google.rpc.BadRequest` detail "
-        f"whose `reason` is the rule's id:\n{listed}"
+        "Rules no JSON schema keyword can state; a request that breaks one is answered 400 with a "
+        f"`google.rpc.BadRequest` detail whose `reason` is the rule's id:\n{listed}"
     ).lstrip()
 
 
@@ -249,9 +301,23 @@ ERROR_RESPONSES: dict[str, Any] = {
         "`google.rpc.BadRequest` detail naming every field at once; the gateway's own refusals carry a "
         "`google.rpc.ErrorInfo`."
     ),
+    "Unauthenticated": _error(
+        "The bearer token is missing where the operation needs one, or it does not verify (forged, expired, "
+        "another issuer or audience) wherever it is sent."
+    ),
     "NotFound": _error("The resource the path names does not exist."),
     "Unavailable": _error("A service or engine behind the gateway cannot be reached now; retry later."),
     "DeadlineExceeded": _error("The answer did not come in time."),
+    "Unimplemented": _error("The operation is part of the API but not served yet."),
+}
+
+SECURITY_SCHEMES: dict[str, Any] = {
+    BEARER: {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "An RS256 JWT from the identity provider; its subject is the user the call acts for.",
+    }
 }
 
 _DETAIL_TYPE = "type.googleapis.com/"

@@ -9,6 +9,7 @@ from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from google.protobuf.descriptor import Descriptor, MethodDescriptor
 
 _MESSAGE_RULES = "buf.validate.message"
+_FIELD_RULES = "buf.validate.field"
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,33 @@ class ProtoFacts:
             MessageRule(expression, "", expression)
             for expression in rules.cel_expression
         ]
+
+    def nested_field_rules(self, message: Descriptor) -> list[MessageRule]:
+        """`(buf.validate.field).cel` rules of the fields of `message` and of the messages it holds, each once, in
+        the order the fields are declared: rules such as a bound relative to the service's clock, which no JSON
+        schema keyword states."""
+        options_class = self._classes.get("google.protobuf.FieldOptions")
+        try:
+            extension = self._pool.FindExtensionByName(_FIELD_RULES)
+        except KeyError:  # a tree that does not use protovalidate
+            return []
+        if options_class is None:
+            return []
+        found: dict[str, MessageRule] = {}
+        seen: set[str] = set()
+        pending = [message]
+        while pending:
+            current = pending.pop(0)
+            if current.full_name in seen:
+                continue
+            seen.add(current.full_name)
+            for field in current.fields:
+                options: Any = options_class.FromString(field.GetOptions().SerializeToString())
+                for rule in options.Extensions[extension].cel:
+                    found.setdefault(rule.id, MessageRule(rule.id, rule.message, rule.expression))
+                if field.message_type is not None and not field.message_type.full_name.startswith("google.protobuf."):
+                    pending.append(self._pool.FindMessageTypeByName(field.message_type.full_name))
+        return list(found.values())
 
     def always_printed(self, message_name: str) -> list[str] | None:
         """Fields proto3 JSON prints even when empty (the gateway sets always_print_primitive_fields), by proto
