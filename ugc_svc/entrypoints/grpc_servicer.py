@@ -1,11 +1,91 @@
-"""The gRPC servicer of `cinemesh.ugc.v1.UgcService`."""
+"""The gRPC servicer of `cinemesh.ugc.v1.UgcService`: who calls, what they sent, which use case runs.
+
+Errors map to status codes through meshkit's one table. Operations whose store has not landed answer UNIMPLEMENTED
+(listed in ugc_svc/README.md).
+"""
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from cinemesh.ugc.v1 import ugc_pb2, ugc_pb2_grpc
+
+from meshkit.errors import Unimplemented
+from ugc_svc.domain.event_batch import SubmittedEvent
+from ugc_svc.entrypoints.caller import Context, caller_user_id
+from ugc_svc.ports.event_publisher import EventPublisher
+from ugc_svc.service_layer.record_events import record_playback_events
 
 SERVICE_NAME: str = ugc_pb2.DESCRIPTOR.services_by_name["UgcService"].full_name
 
 
 class UgcServicer(ugc_pb2_grpc.UgcServiceServicer):
-    """The contract declares no RPCs yet; the server already carries the service for health and reflection."""
+    def __init__(self, publisher: EventPublisher) -> None:
+        self._publisher = publisher
+
+    async def RecordPlaybackEvents(
+        self, request: ugc_pb2.RecordPlaybackEventsRequest, context: Context
+    ) -> ugc_pb2.RecordPlaybackEventsResponse:
+        user_id = caller_user_id(context)
+        event_ids = await record_playback_events(
+            [submitted_event(event) for event in request.events], user_id=user_id, publisher=self._publisher
+        )
+        return ugc_pb2.RecordPlaybackEventsResponse(event_ids=event_ids)
+
+    async def SetProgress(self, request: ugc_pb2.SetProgressRequest, context: Context) -> ugc_pb2.SetProgressResponse:
+        raise _not_served(context, "resume positions")
+
+    async def GetProgress(self, request: ugc_pb2.GetProgressRequest, context: Context) -> ugc_pb2.GetProgressResponse:
+        raise _not_served(context, "resume positions")
+
+    async def ListProgress(
+        self, request: ugc_pb2.ListProgressRequest, context: Context
+    ) -> ugc_pb2.ListProgressResponse:
+        raise _not_served(context, "resume positions")
+
+    async def AddFavorite(self, request: ugc_pb2.AddFavoriteRequest, context: Context) -> ugc_pb2.AddFavoriteResponse:
+        raise _not_served(context, "favourites")
+
+    async def RemoveFavorite(
+        self, request: ugc_pb2.RemoveFavoriteRequest, context: Context
+    ) -> ugc_pb2.RemoveFavoriteResponse:
+        raise _not_served(context, "favourites")
+
+    async def ListFavorites(
+        self, request: ugc_pb2.ListFavoritesRequest, context: Context
+    ) -> ugc_pb2.ListFavoritesResponse:
+        raise _not_served(context, "favourites")
+
+    async def SetRating(self, request: ugc_pb2.SetRatingRequest, context: Context) -> ugc_pb2.SetRatingResponse:
+        raise _not_served(context, "ratings")
+
+    async def DeleteRating(
+        self, request: ugc_pb2.DeleteRatingRequest, context: Context
+    ) -> ugc_pb2.DeleteRatingResponse:
+        raise _not_served(context, "ratings")
+
+    async def ListRatings(self, request: ugc_pb2.ListRatingsRequest, context: Context) -> ugc_pb2.ListRatingsResponse:
+        raise _not_served(context, "ratings")
+
+    async def GetMovieRating(
+        self, request: ugc_pb2.GetMovieRatingRequest, context: Context
+    ) -> ugc_pb2.GetMovieRatingResponse:
+        raise Unimplemented("movie ratings are not served yet")
+
+
+def _not_served(context: Context, what: str) -> Unimplemented:
+    # Who calls is checked first, so an anonymous caller learns it needs a user whatever the operation.
+    caller_user_id(context)
+    return Unimplemented(f"{what} are not served yet")
+
+
+def submitted_event(event: ugc_pb2.PlaybackEvent) -> SubmittedEvent:
+    return SubmittedEvent(
+        event_id=event.event_id,
+        movie_id=event.movie_id,
+        type=event.type,
+        position_ms=event.position_ms,
+        client_time=event.client_time.ToDatetime(tzinfo=UTC) if event.HasField("client_time") else None,
+        device=event.device if event.HasField("device") else None,
+        session_id=event.session_id if event.HasField("session_id") else None,
+    )
