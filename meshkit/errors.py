@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+MESSAGE_VIOLATIONS = 10
+
 
 class DomainError(Exception):
     """Base class: a failure the caller should hear about, with a safe message."""
@@ -29,7 +31,11 @@ class InvalidArgument(DomainError):
         if not violations:
             raise ValueError("InvalidArgument needs at least one violation")
         self.violations = violations
-        super().__init__("; ".join(f"{v.field}: {v.description}" for v in violations))
+        # The message travels as a header (grpc-message): a batch breaking hundreds of rules lists them all in the
+        # details, and only the first few here.
+        shown = "; ".join(f"{v.field}: {v.description}" for v in violations[:MESSAGE_VIOLATIONS])
+        more = len(violations) - MESSAGE_VIOLATIONS
+        super().__init__(f"{shown}; and {more} more (every one is in the details)" if more > 0 else shown)
 
     @classmethod
     def of(cls, field: str, description: str) -> InvalidArgument:

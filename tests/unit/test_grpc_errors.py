@@ -5,7 +5,7 @@ import pytest
 from google.rpc import error_details_pb2, status_pb2
 
 from meshkit import errors
-from meshkit.grpc_errors import STATUS_CODES, rich_status, status_code_for
+from meshkit.grpc_errors import MAX_DETAILS_BYTES, STATUS_CODES, rich_status, status_code_for
 
 
 @pytest.mark.parametrize("error_type", sorted(STATUS_CODES, key=str))
@@ -57,3 +57,31 @@ def test_an_error_without_text_still_gets_a_message() -> None:
 def test_invalid_argument_needs_a_violation() -> None:
     with pytest.raises(ValueError, match="at least one"):
         errors.InvalidArgument()
+
+
+def test_many_violations_are_counted_in_the_message_and_listed_as_far_as_the_trailer_allows() -> None:
+    many = [
+        errors.FieldViolation(f"events[{n}].client_time", "x" * 80, "client_time.within_bounds") for n in range(900)
+    ]
+    code, message, details = rich_status(errors.InvalidArgument(*many))
+    assert code is grpc.StatusCode.INVALID_ARGUMENT
+    status = status_pb2.Status.FromString(details)
+    bad_request = error_details_pb2.BadRequest()
+    status.details[0].Unpack(bad_request)
+    listed = len(bad_request.field_violations)
+    assert 100 < listed < 900
+    assert len(bad_request.SerializeToString()) <= MAX_DETAILS_BYTES
+    assert [v.field for v in bad_request.field_violations] == [v.field for v in many[:listed]]
+    # The message names the first ten and counts the rest.
+    assert message.count("client_time:") == 10
+    assert "and 890 more" in message
+    assert message.endswith(f"(the details list the first {listed} of 900)")
+
+
+def test_a_few_violations_are_all_listed() -> None:
+    few = [errors.FieldViolation(f"f{n}", "bad") for n in range(12)]
+    _, message, details = rich_status(errors.InvalidArgument(*few))
+    bad_request = error_details_pb2.BadRequest()
+    status_pb2.Status.FromString(details).details[0].Unpack(bad_request)
+    assert len(bad_request.field_violations) == 12
+    assert "the details list" not in message
