@@ -28,12 +28,15 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 # The contract tools, named for the gate and the tests whether or not make runs them (devstack/contracts/tools.py).
 TOOLS_ENV := $(BUILD)/tools.env
 
-.PHONY: help setup run run-stack schemas engines stop engine-tests test lint typecheck check protos contracts contracts-accept contracts-accept-breaking unit integration contract e2e fuzz clean
+.PHONY: help setup token run run-stack schemas engines stop engine-tests test lint typecheck check protos contracts contracts-accept contracts-accept-breaking unit integration contract e2e fuzz clean
 
 help: ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
 
 setup: $(GEN_STAMP) $(TOOLS_ENV) ## virtualenv, dependencies, generated code and the contract tools
+
+token: setup ## print a bearer token the local gateway accepts for USER=<id> (development key, valid 1 h)
+	@$(PY) -m devstack token "$(USER)"
 
 run: setup ## start every service and the gateway on localhost, embedded profile (Ctrl-C stops all)
 	$(PY) -m devstack run

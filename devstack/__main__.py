@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from devstack import gateway, mesh
+from devstack import gateway, identity, mesh
 from devstack.engines import cli as engines_cli
 from devstack.services import SERVICES, behind_gateway
 
@@ -35,6 +35,14 @@ def _parser() -> argparse.ArgumentParser:
         "which must be running (`python -m devstack start`)",
     )
     engines_cli.add_commands(commands)
+    token = commands.add_parser(
+        "token",
+        help="print a bearer token the gateway accepts for a user (development key; `make token USER=<id>`)",
+        description="Sign a token for USER with the development key pair (build/dev-identity/, made on first use), "
+        "for the issuer and audience the gateway checks (GATEWAY_JWT_ISSUER, GATEWAY_JWT_AUDIENCE).",
+    )
+    token.add_argument("user", help="the user id: the token's subject")
+    token.add_argument("--ttl", type=int, default=identity.DEFAULT_TTL_SECONDS, help="seconds it stays valid")
     render = commands.add_parser("gateway-config", help="print the rendered Envoy config (GATEWAY_* settings)")
     for spec in behind_gateway():
         render.add_argument(
@@ -50,10 +58,29 @@ def _upstream(text: str) -> gateway.Upstream:
     return gateway.Upstream(host, int(port))
 
 
+def _print_token(user: str, ttl: int) -> int:
+    settings = gateway.GatewaySettings()
+    if settings.jwks_path is not None:
+        print(
+            "devstack: GATEWAY_JWKS_PATH is set, so the gateway trusts another identity provider's keys; "
+            "get tokens from it",
+            file=sys.stderr,
+        )
+        return 2
+    if not user.strip() or ttl <= 0:
+        print("devstack: a token needs a user id and a positive --ttl", file=sys.stderr)
+        return 2
+    key = identity.dev_signing_key()
+    print(identity.token(user, key=key, issuer=settings.jwt_issuer, audience=settings.jwt_audience, ttl_seconds=ttl))
+    return 0
+
+
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     if args.command == "run":
         return mesh.main(args.profile)
+    if args.command == "token":
+        return _print_token(args.user, args.ttl)
     if args.command == "stop" and mesh.stop_running():
         print("devstack: stopped the running mesh")
     if args.command != "gateway-config":

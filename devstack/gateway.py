@@ -15,6 +15,7 @@ import swagger_ui
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from devstack import identity
 from devstack.services import SERVICES, ServiceSpec, behind_gateway
 
 REPO = Path(__file__).resolve().parent.parent
@@ -23,10 +24,15 @@ SWAGGER_PAGE = REPO / "envoy" / "swagger" / "index.html"
 DESCRIPTOR = REPO / "build" / "cinemesh.binpb"
 OPENAPI = REPO / "build" / "openapi" / "openapi.yaml"
 
-# Per service behind the gateway: native gRPC, the caller's own grpc-timeout honoured up to 30 s.
+# Per service behind the gateway: native gRPC, the caller's own grpc-timeout honoured up to 30 s. A token is
+# optional here (a bad one is still refused): the service itself refuses a call that needs a user and names none.
 GRPC_ROUTE = """\
 - match: {prefix: /${SERVICE}/, grpc: {}}
-  route: {cluster: ${NAME}, timeout: 30s, max_stream_duration: {grpc_timeout_header_max: 30s}}"""
+  route: {cluster: ${NAME}, timeout: 30s, max_stream_duration: {grpc_timeout_header_max: 30s}}
+  typed_per_filter_config:
+    envoy.filters.http.jwt_authn:
+      "@type": type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.PerRouteConfig
+      requirement_name: anyone"""
 
 # Per service behind the gateway: HTTP/2 to its gRPC port.
 CLUSTER = """\
@@ -57,6 +63,17 @@ class GatewaySettings(BaseSettings):
     )
     max_request_bytes: int = Field(1024 * 1024, ge=1024, description="Largest REST request body.")
     log_level: str = Field("warning", description="Envoy's own log level (access logs always go to stdout).")
+    jwt_issuer: str = Field(
+        "cinemesh-dev", min_length=1, description="The `iss` every bearer token must carry (the identity provider)."
+    )
+    jwt_audience: str = Field(
+        "cinemesh-api", min_length=1, description="The `aud` every bearer token must name: this API."
+    )
+    jwks_path: Path | None = Field(
+        None,
+        description="The identity provider's JSON Web Key Set, a file the platform provides; unset, the "
+        "development key pair under build/dev-identity/ is made on first use and its JWKS is put in the config.",
+    )
 
 
 @dataclass(frozen=True)
@@ -93,6 +110,9 @@ def render(
         "OPENAPI": OPENAPI,
         "SWAGGER_PAGE": SWAGGER_PAGE,
         "SWAGGER_ASSETS": Path(swagger_ui.__file__).parent / "static",
+        "JWT_ISSUER": json.dumps(settings.jwt_issuer),
+        "JWT_AUDIENCE": json.dumps(settings.jwt_audience),
+        "JWKS": json.dumps(_jwks_source(settings)),
     }
     blocks = {
         "GRPC_ROUTES": [_fill(GRPC_ROUTE, NAME=spec.name, SERVICE=str(spec.grpc_service)) for spec in routed],
@@ -101,10 +121,26 @@ def render(
             for spec in routed
         ],
     }
-    template = TEMPLATE.read_text()
+    template = _drop_routes_of_absent_services(TEMPLATE.read_text(), set(names))
     for name, items in blocks.items():
         template = _expand_block(template, name, items)
     return string.Template(template).substitute({k: str(v) for k, v in values.items()})
+
+
+_SECTION = re.compile(r"^ *# >>> routes of (?P<name>[a-z0-9_-]+)\b.*?^ *# <<< routes of (?P=name)\n", re.M | re.S)
+
+
+def _drop_routes_of_absent_services(template: str, routed: set[str]) -> str:
+    """REST routes are written per path in the template; a section of one service's routes goes when the table
+    puts no such service behind the gateway (its cluster would not exist)."""
+    return _SECTION.sub(lambda section: section.group(0) if section.group("name") in routed else "", template)
+
+
+def _jwks_source(settings: GatewaySettings) -> dict[str, str]:
+    """Envoy's `local_jwks`: the platform's file, or the development key's JWKS inline."""
+    if settings.jwks_path is not None:
+        return {"filename": str(settings.jwks_path.resolve())}
+    return {"inline_string": json.dumps(identity.jwks(identity.dev_signing_key()))}
 
 
 def _fill(snippet: str, **values: str) -> str:

@@ -155,3 +155,69 @@ def test_validation_catches_a_missing_descriptor(tmp_path: Path) -> None:
     broken = tmp_path / "gateway.yaml"
     broken.write_text(render(GatewaySettings(), UPSTREAMS).replace(str(DESCRIPTOR), str(tmp_path / "nope.binpb")))
     assert validate(broken).returncode != 0
+
+
+# --- who may call ---------------------------------------------------------------------------------------------------
+
+JWT_FILTER = "envoy.filters.http.jwt_authn"
+
+
+def jwt_requirement(route: dict[str, object]) -> str:
+    """`user`, `anyone` or `disabled`; a route with none would not be authenticated at all (jwt_authn fails open)."""
+    per_route = route.get("typed_per_filter_config", {}).get(JWT_FILTER)  # type: ignore[attr-defined]
+    assert per_route is not None, f"route {route['match']} names no jwt_authn requirement"
+    return "disabled" if per_route.get("disabled") else str(per_route["requirement_name"])
+
+
+def test_every_route_names_a_requirement_the_filter_defines(config: dict[str, object]) -> None:
+    listener = config["static_resources"]["listeners"][0]  # type: ignore[index]
+    manager = listener["filter_chains"][0]["filters"][0]["typed_config"]
+    jwt = next(f for f in manager["http_filters"] if f["name"] == JWT_FILTER)["typed_config"]
+    defined = set(jwt["requirement_map"])
+    for route in routes(config):
+        requirement = jwt_requirement(route)
+        assert requirement == "disabled" or requirement in defined, route["match"]
+        # Only what the gateway answers itself skips authentication: nothing reaches a service unauthenticated.
+        assert (requirement == "disabled") == ("route" not in route), route["match"]
+
+
+def test_a_clients_user_header_is_removed_before_the_token_is_checked(config: dict[str, object]) -> None:
+    listener = config["static_resources"]["listeners"][0]  # type: ignore[index]
+    names = [f["name"] for f in listener["filter_chains"][0]["filters"][0]["typed_config"]["http_filters"]]
+    assert names.index("envoy.filters.http.header_mutation") < names.index(JWT_FILTER)
+
+
+def test_the_rest_routes_that_need_a_token_are_the_documents_authenticated_operations(
+    config: dict[str, object],
+) -> None:
+    document = yaml.safe_load((Path(__file__).resolve().parents[2] / "build" / "openapi" / "openapi.yaml").read_text())
+    for path, item in document["paths"].items():
+        example = re.sub(r"\{[^}]+\}", "x1", path)
+        for verb, operation in item.items():
+            route = next(
+                r
+                for r in routes(config)
+                if "route" in r
+                and (
+                    r["match"].get("path") == example  # type: ignore[attr-defined]
+                    or ("safe_regex" in r["match"] and re.fullmatch(r["match"]["safe_regex"]["regex"], example))  # type: ignore[index,operator]
+                )
+                and any(
+                    re.fullmatch(h["string_match"]["safe_regex"]["regex"], verb.upper())
+                    for h in r["match"]["headers"]  # type: ignore[index]
+                )
+            )
+            expected = "user" if "security" in operation else "anyone"
+            assert jwt_requirement(route) == expected, f"{verb.upper()} {path}"
+
+
+def test_a_platform_jwks_file_replaces_the_development_key(tmp_path: Path) -> None:
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text('{"keys": []}')
+    text = render(GatewaySettings(jwks_path=jwks, jwt_issuer="https://id.example", jwt_audience="tv"), UPSTREAMS)
+    provider = yaml.safe_load(text)["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0][
+        "typed_config"
+    ]["http_filters"]
+    jwt = next(f for f in provider if f["name"] == JWT_FILTER)["typed_config"]["providers"]["identity"]
+    assert jwt["local_jwks"] == {"filename": str(jwks)}
+    assert (jwt["issuer"], jwt["audiences"]) == ("https://id.example", ["tv"])
