@@ -48,6 +48,7 @@ class Mesh:
     grpc_ports: dict[str, int]
     metrics_ports: dict[str, int]
     log: Path
+    event_log: Path
 
     @property
     def base_url(self) -> str:
@@ -68,10 +69,13 @@ def launched_mesh(log_dir: Path, *options: str, catalogue: Path | None = None) -
         grpc_ports={name: free_port() for name in services},
         metrics_ports={name: free_port() for name in services},
         log=log_dir / "devstack-run.log",
+        event_log=log_dir / "event-log" / "events.sqlite3",
     )
     env = dict(os.environ)
     env.update({"GATEWAY_HTTP_PORT": str(mesh.http_port), "GATEWAY_ADMIN_PORT": str(mesh.admin_port)})
     env["SEARCH_TANTIVY_DIR"] = str(log_dir / "tantivy")
+    # The embedded event log of this mesh alone, not the one `make run` keeps in build/.
+    env["UGC_EVENT_LOG_PATH"] = str(mesh.event_log)
     env["CATALOGUE"] = str(catalogue) if catalogue else ""
     for spec in SERVICES:
         env[spec.env_var("grpc_port")] = str(mesh.grpc_ports[spec.name])

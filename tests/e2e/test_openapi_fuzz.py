@@ -29,6 +29,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from devstack import identity
+from devstack.gateway import GatewaySettings
 from tests.e2e.conftest import REPO, Mesh
 
 SEED = os.environ.get("FUZZ_SEED")
@@ -46,6 +48,9 @@ schema.config.checks.positive_data_acceptance = PositiveDataAcceptanceConfig(exp
 
 @schemathesis.check
 def no_server_error(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+    # 501 is the documented answer of an operation not served yet, not a failure of the server.
+    if response.status_code == 501 and case.operation.definition.raw.get("x-not-served-yet"):
+        return None
     if response.status_code >= 500:
         raise AssertionError(f"{response.status_code} from {case.method} {case.formatted_path}: {response.text[:300]}")
     return None
@@ -68,11 +73,17 @@ def errors_are_json(ctx: CheckContext, response: Response, case: Case) -> bool |
 def valid_data_is_accepted(ctx: CheckContext, response: Response, case: Case) -> bool | None:
     """schemathesis' positive_data_acceptance, but a rule across parameters, which no JSON schema can state, may
     refuse parameters each valid on its own: such a 400 passes only if every violation it lists is one of the
-    rules the operation documents (`x-message-rules`), named by its id."""
+    rules the operation documents (`x-message-rules`), named by its id.
+
+    An operation the document marks `x-not-served-yet` answers its documented 501 to valid data until its store
+    lands: accepting it is all it can do, and the e2e tests check that exactly those operations answer 501."""
+    raw = case.operation.definition.raw
+    if raw.get("x-not-served-yet") and response.status_code == 501:
+        return None
     try:
         return positive_data_acceptance(ctx, response, case)
     except RejectedPositiveData:
-        documented = {rule["id"] for rule in case.operation.definition.raw.get("x-message-rules", [])}
+        documented = {rule["id"] for rule in raw.get("x-message-rules", [])}
         if response.status_code != 400 or not documented:
             raise
         reasons = _violated_rules(json.loads(response.text))
@@ -105,8 +116,11 @@ CHECKS = [
 
 @schema.parametrize()
 @settings(max_examples=EXAMPLES, derandomize=SEED is None, deadline=None, suppress_health_check=list(HealthCheck))
-def test_every_operation(case: Case, mesh: Mesh) -> None:
-    case.call_and_validate(base_url=mesh.base_url, checks=CHECKS, timeout=10)
+def test_every_operation(case: Case, mesh: Mesh, token: str) -> None:
+    # A valid token on every call: the operations that need one get it, and a public one takes it as well.
+    case.call_and_validate(
+        base_url=mesh.base_url, checks=CHECKS, timeout=10, headers={"Authorization": f"Bearer {token}"}
+    )
 
 
 def test_the_document_covers_all_rest_operations() -> None:
@@ -118,7 +132,31 @@ def test_the_document_covers_all_rest_operations() -> None:
         "SearchService_GetVideo",
         "SearchService_SuggestTitles",
         "SearchService_GetClientInfo",
+        "UgcService_RecordPlaybackEvents",
+        "UgcService_SetProgress",
+        "UgcService_GetProgress",
+        "UgcService_ListProgress",
+        "UgcService_AddFavorite",
+        "UgcService_RemoveFavorite",
+        "UgcService_ListFavorites",
+        "UgcService_SetRating",
+        "UgcService_DeleteRating",
+        "UgcService_ListRatings",
+        "UgcService_GetMovieRating",
     }
+
+
+@pytest.fixture(scope="module")
+def token(mesh: Mesh) -> str:
+    """A token of the development key the mesh's gateway trusts, valid for the whole run."""
+    settings = GatewaySettings()
+    return identity.token(
+        "fuzzer",
+        key=identity.dev_signing_key(),
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        ttl_seconds=3 * 3600,
+    )
 
 
 @pytest.fixture(autouse=True, scope="module")
