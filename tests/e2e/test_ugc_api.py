@@ -3,6 +3,7 @@ land on the embedded log under the token's subject, and every refusal is JSON in
 
 from __future__ import annotations
 
+import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -269,3 +270,30 @@ def test_a_header_grpc_cannot_carry_is_dropped_not_a_500(http: httpx.Client, key
     headers = bearer(token_for("u-odd", key)) | {"'": "x", "x!y": "1", "Odd#Name": "2"}
     assert http.post(EVENTS, json={"events": [event()]}, headers=headers).status_code == 200
     assert http.get("/client/info", headers={"'": "x"}).status_code == 200
+
+
+# --- the bus cannot take them -------------------------------------------------------------------------------------
+
+
+def test_a_bus_that_cannot_take_the_batch_is_503_json_within_its_timeout(
+    http: httpx.Client, mesh: Mesh, key: rsa.RSAPrivateKey
+) -> None:
+    """Another writer holds the embedded log's write lock longer than UGC_EVENT_BUS_TIMEOUT_SECONDS: the service
+    answers UNAVAILABLE once the timeout has passed, never hangs, and stores nothing of the batch."""
+    marker = str(uuid.uuid4())
+    holder = sqlite3.connect(mesh.event_log, timeout=1, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        started = time.monotonic()
+        reply = http.post(EVENTS, json={"events": [event(event_id=marker)]}, headers=bearer(token_for("u-bus", key)))
+        waited = time.monotonic() - started
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert_json_error(reply, 503, 14)
+    # Bounded by the bus timeout, not the gateway's route timeout: the service gave up on its own.
+    assert waited < UgcSettings().event_bus_timeout_seconds + 1.5, waited
+    assert marker not in {e.event_id for e in events_on_the_log(mesh)}
+    # The same batch goes through once the bus is back.
+    retried = http.post(EVENTS, json={"events": [event(event_id=marker)]}, headers=bearer(token_for("u-bus", key)))
+    assert retried.status_code == 200, retried.text
