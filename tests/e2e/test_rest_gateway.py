@@ -225,6 +225,14 @@ def test_openapi_document_is_served_and_lists_every_operation(http: httpx.Client
         "/api/v1/video/get/{id}",
         "/api/v1/video/suggest",
         "/client/info",
+        "/api/v1/ugc/events",
+        "/api/v1/ugc/progress",
+        "/api/v1/ugc/progress/{movie_id}",
+        "/api/v1/ugc/favorites",
+        "/api/v1/ugc/favorites/{movie_id}",
+        "/api/v1/ugc/ratings",
+        "/api/v1/ugc/ratings/{movie_id}",
+        "/api/v1/movies/{movie_id}/rating",
     }
     assert (document["info"]["title"], document["info"]["version"]) == ("cinemesh", "v1")
 

@@ -297,3 +297,15 @@ def test_a_bus_that_cannot_take_the_batch_is_503_json_within_its_timeout(
     # The same batch goes through once the bus is back.
     retried = http.post(EVENTS, json={"events": [event(event_id=marker)]}, headers=bearer(token_for("u-bus", key)))
     assert retried.status_code == 200, retried.text
+
+
+def test_a_cors_preflight_needs_no_token(http: httpx.Client) -> None:
+    reply = http.options(EVENTS, headers={"Origin": "https://tv.example", "Access-Control-Request-Method": "POST"})
+    assert reply.status_code == 200
+    assert "POST" in reply.headers["access-control-allow-methods"]
+
+
+def test_another_method_on_a_ugc_path_is_405_json(http: httpx.Client) -> None:
+    reply = http.get(EVENTS)
+    assert_json_error(reply, 405, 12)
+    assert reply.headers["allow"] == "POST"
