@@ -10,9 +10,11 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import grpc
 import httpx
 import pytest
 import yaml
+from cinemesh.ugc.v1 import ugc_pb2, ugc_pb2_grpc
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from devstack import identity
@@ -309,3 +311,37 @@ def test_another_method_on_a_ugc_path_is_405_json(http: httpx.Client) -> None:
     reply = http.get(EVENTS)
     assert_json_error(reply, 405, 12)
     assert reply.headers["allow"] == "POST"
+
+
+# --- native gRPC ------------------------------------------------------------------------------------------------------
+
+
+def grpc_request() -> ugc_pb2.RecordPlaybackEventsRequest:
+    request = ugc_pb2.RecordPlaybackEventsRequest()
+    sent = request.events.add(movie_id="tt0076759", type="pause", position_ms=5)
+    sent.client_time.FromDatetime(datetime.now(UTC))
+    return request
+
+
+def test_an_internal_caller_on_the_service_port_names_the_user_in_the_same_header(mesh: Mesh) -> None:
+    with grpc.insecure_channel(f"127.0.0.1:{mesh.grpc_ports['ugc']}") as channel:
+        stub = ugc_pb2_grpc.UgcServiceStub(channel)
+        reply = stub.RecordPlaybackEvents(grpc_request(), metadata=(("x-user-id", "internal-user"),), timeout=10)
+        with pytest.raises(grpc.RpcError) as anonymous:
+            stub.RecordPlaybackEvents(grpc_request(), timeout=10)
+    assert anonymous.value.code() is grpc.StatusCode.UNAUTHENTICATED
+    assert [e.user_id for e in events_on_the_log(mesh) if e.event_id == reply.event_ids[0]] == ["internal-user"]
+
+
+def test_native_grpc_through_the_gateway_takes_the_user_from_the_token_only(mesh: Mesh, key: rsa.RSAPrivateKey) -> None:
+    with grpc.insecure_channel(f"127.0.0.1:{mesh.http_port}") as channel:
+        stub = ugc_pb2_grpc.UgcServiceStub(channel)
+        with pytest.raises(grpc.RpcError) as claimed:
+            stub.RecordPlaybackEvents(grpc_request(), metadata=(("x-user-id", "somebody-else"),), timeout=10)
+        token: tuple[tuple[str, str | bytes], ...] = (
+            ("authorization", f"Bearer {token_for('grpc-user', key)}"),
+            ("x-user-id", "somebody-else"),
+        )
+        reply = stub.RecordPlaybackEvents(grpc_request(), metadata=token, timeout=10)
+    assert claimed.value.code() is grpc.StatusCode.UNAUTHENTICATED
+    assert [e.user_id for e in events_on_the_log(mesh) if e.event_id == reply.event_ids[0]] == ["grpc-user"]
