@@ -31,20 +31,30 @@ class SqliteDatabase:
         self.timeout = timeout
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ugc-sqlite")
         self._connection: sqlite3.Connection | None = None
+        # Schema scripts applied on this connection; only the database's thread touches it.
+        self._schemas: set[str] = set()
 
-    async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """`work(connection)` on the database's thread; each statement commits alone (autocommit)."""
+    async def run(self, work: Callable[[sqlite3.Connection], T], *, schema: str) -> T:
+        """`work(connection)` on the database's thread; each statement commits alone (autocommit).
+
+        `schema`, the caller's idempotent `CREATE ... IF NOT EXISTS` script, runs once before the first work that
+        names it, so a table exists before its first statement whichever call comes first.
+        """
         loop = asyncio.get_running_loop()
         try:
             # The thread keeps running a statement the deadline gave up on; the next call queues behind it.
             async with asyncio.timeout(self.timeout):
-                return await loop.run_in_executor(self._thread, self._call, work)
+                return await loop.run_in_executor(self._thread, self._call, work, schema)
         except TimeoutError:
             raise Unavailable(f"the SQLite document store did not answer within {self.timeout} s") from None
 
-    def _call(self, work: Callable[[sqlite3.Connection], T]) -> T:
+    def _call(self, work: Callable[[sqlite3.Connection], T], schema: str) -> T:
         try:
-            return work(self._connected())
+            connection = self._connected()
+            if schema not in self._schemas:
+                connection.executescript(schema)
+                self._schemas.add(schema)
+            return work(connection)
         except (sqlite3.OperationalError, OSError) as error:
             # Locked past the timeout, unreadable file, full disk: the store's state, not the request's.
             log.warning("SQLite document store %s cannot answer: %s", self.path, error)
@@ -67,6 +77,7 @@ class SqliteDatabase:
             if self._connection is not None:
                 self._connection.close()
                 self._connection = None
+                self._schemas.clear()
 
         await asyncio.get_running_loop().run_in_executor(self._thread, close)
         self._thread.shutdown(wait=True)

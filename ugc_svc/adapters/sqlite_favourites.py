@@ -29,55 +29,44 @@ class SqliteFavourites:
 
     def __init__(self, database: SqliteDatabase) -> None:
         self._database = database
-        self._prepared = False
 
     async def prepare(self) -> None:
-        await self._database.run(self._ensure_schema)
-
-    def _ensure_schema(self, connection: sqlite3.Connection) -> None:
-        # Runs on the database's single thread: no two calls race here.
-        if not self._prepared:
-            connection.executescript(_SCHEMA)
-            self._prepared = True
+        await self._database.run(lambda _: None, schema=_SCHEMA)
 
     async def add(self, favourite: Favourite) -> bool:
         values = (favourite.user_id, favourite.movie_id, to_millis(favourite.added_at, "added_at"))
 
         def add(connection: sqlite3.Connection) -> bool:
-            self._ensure_schema(connection)
             # An existing entry keeps its first time: nothing is written then, and no row is counted.
             query = "INSERT INTO favourites (user_id, movie_id, added_at_ms) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
             return connection.execute(query, values).rowcount == 1
 
-        return await self._database.run(add)
+        return await self._database.run(add, schema=_SCHEMA)
 
     async def remove(self, user_id: str, movie_id: str) -> bool:
         def remove(connection: sqlite3.Connection) -> bool:
-            self._ensure_schema(connection)
             query = "DELETE FROM favourites WHERE user_id = ? AND movie_id = ?"
             return connection.execute(query, (user_id, movie_id)).rowcount == 1
 
-        return await self._database.run(remove)
+        return await self._database.run(remove, schema=_SCHEMA)
 
     async def contains(self, user_id: str, movie_id: str) -> bool:
         def contains(connection: sqlite3.Connection) -> bool:
-            self._ensure_schema(connection)
             query = "SELECT 1 FROM favourites WHERE user_id = ? AND movie_id = ?"
             return connection.execute(query, (user_id, movie_id)).fetchone() is not None
 
-        return await self._database.run(contains)
+        return await self._database.run(contains, schema=_SCHEMA)
 
     async def list(self, user_id: str, limit: int, cursor: str | None = None) -> Page[Favourite]:
         check_limit(limit)
         after = FavouritesKey.from_cursor(cursor) if cursor is not None else None
 
         def page(connection: sqlite3.Connection) -> list[Row]:
-            self._ensure_schema(connection)
             if after is None:
                 return connection.execute(_LIST + _ORDER, (user_id, limit + 1)).fetchall()
             query = _LIST + " AND (added_at_ms, movie_id) < (?, ?)" + _ORDER
             return connection.execute(query, (user_id, after.added_ms, after.movie_id, limit + 1)).fetchall()
 
-        rows = await self._database.run(page)
+        rows = await self._database.run(page, schema=_SCHEMA)
         favourites = [Favourite(user_id, movie_id, from_millis(added_ms)) for user_id, movie_id, added_ms in rows]
         return page_of(favourites, limit, favourites_cursor)

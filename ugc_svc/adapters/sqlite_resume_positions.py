@@ -49,16 +49,9 @@ class SqliteResumePositions:
 
     def __init__(self, database: SqliteDatabase) -> None:
         self._database = database
-        self._prepared = False
 
     async def prepare(self) -> None:
-        await self._database.run(self._ensure_schema)
-
-    def _ensure_schema(self, connection: sqlite3.Connection) -> None:
-        # Runs on the database's single thread: no two calls race here.
-        if not self._prepared:
-            connection.executescript(_SCHEMA)
-            self._prepared = True
+        await self._database.run(lambda _: None, schema=_SCHEMA)
 
     async def record(self, position: ResumePosition) -> bool:
         values = (
@@ -75,20 +68,18 @@ class SqliteResumePositions:
         )
 
         def record(connection: sqlite3.Connection) -> bool:
-            self._ensure_schema(connection)
             # Counts a row inserted or updated; 0 when the WHERE kept the stored row.
             return connection.execute(_RECORD, values).rowcount == 1
 
-        return await self._database.run(record)
+        return await self._database.run(record, schema=_SCHEMA)
 
     async def get(self, user_id: str, movie_id: str) -> ResumePosition | None:
         def get(connection: sqlite3.Connection) -> Row | None:
-            self._ensure_schema(connection)
             query = f"SELECT {_COLUMNS} FROM resume_positions WHERE user_id = ? AND movie_id = ?"
             row: Row | None = connection.execute(query, (user_id, movie_id)).fetchone()
             return row
 
-        row = await self._database.run(get)
+        row = await self._database.run(get, schema=_SCHEMA)
         return _position(row) if row is not None else None
 
     async def continue_watching(self, user_id: str, limit: int, cursor: str | None = None) -> Page[ResumePosition]:
@@ -96,22 +87,20 @@ class SqliteResumePositions:
         after = WatchingKey.from_cursor(cursor) if cursor is not None else None
 
         def page(connection: sqlite3.Connection) -> list[Row]:
-            self._ensure_schema(connection)
             if after is None:
                 return connection.execute(_WATCHING + _ORDER, (user_id, limit + 1)).fetchall()
             query = _WATCHING + " AND (recency, movie_id) < (?, ?)" + _ORDER
             return connection.execute(query, (user_id, after.recency, after.movie_id, limit + 1)).fetchall()
 
-        rows = await self._database.run(page)
+        rows = await self._database.run(page, schema=_SCHEMA)
         return page_of([_position(row) for row in rows], limit, watching_cursor)
 
     async def forget(self, user_id: str, movie_id: str) -> bool:
         def forget(connection: sqlite3.Connection) -> bool:
-            self._ensure_schema(connection)
             query = "DELETE FROM resume_positions WHERE user_id = ? AND movie_id = ?"
             return connection.execute(query, (user_id, movie_id)).rowcount == 1
 
-        return await self._database.run(forget)
+        return await self._database.run(forget, schema=_SCHEMA)
 
 
 def _position(row: Row) -> ResumePosition:
