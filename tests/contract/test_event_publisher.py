@@ -261,7 +261,7 @@ _OTHER_PROCESS = textwrap.dedent(
     from ugc_svc.adapters.sqlite_event_publisher import SqliteEventPublisher
 
     async def main() -> None:
-        publisher = await SqliteEventPublisher.open(Path(sys.argv[1]), topic="shared", partitions=4, ack_timeout=10.0)
+        publisher = await SqliteEventPublisher.open(Path(sys.argv[1]), topic="writers", partitions=4, ack_timeout=10.0)
         for n in range(int(sys.argv[2])):
             await publisher.publish([event("other", n), event(f"other-{n % 3}", n)])
         await publisher.close()
@@ -275,7 +275,7 @@ async def test_two_processes_publish_to_the_same_log_file(tmp_path: Path) -> Non
     path = tmp_path / "events.sqlite3"
     calls = 50
     other = await asyncio.create_subprocess_exec(sys.executable, "-c", _OTHER_PROCESS, str(path), str(calls), cwd=REPO)
-    publisher = await SqliteEventPublisher.open(path, topic="shared", partitions=4, ack_timeout=10.0)
+    publisher = await SqliteEventPublisher.open(path, topic="writers", partitions=4, ack_timeout=10.0)
     try:
         for n in range(calls):
             await publisher.publish([event("this", n), event(f"this-{n % 3}", n)])
@@ -283,7 +283,7 @@ async def test_two_processes_publish_to_the_same_log_file(tmp_path: Path) -> Non
         await publisher.close()
     assert await asyncio.wait_for(other.wait(), 60) == 0
 
-    reader = LogReader(path, "shared")
+    reader = LogReader(path, "writers")
     records = reader.read(4 * calls)
     assert len(records) == 4 * calls
     # Offsets of each partition are 0..n-1: no record overwritten, none skipped.
