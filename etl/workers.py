@@ -13,9 +13,11 @@ Workers ignore Ctrl-C: the loading process gets it, discards its version and end
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import queue
 import signal
+import threading
 import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -93,10 +95,11 @@ def encoded_batches(
 
 def _receive(channel: Queue[_Message], processes: Sequence[BaseProcess]) -> Iterator[EncodedBatch]:
     running = set(range(len(processes)))
+    received = _relay(channel)
     quiet = 0
     while running:
         try:
-            message = channel.get(timeout=_POLL_SECONDS)
+            message = received.get(timeout=_POLL_SECONDS)
         except queue.Empty:
             quiet += 1
             _check_alive(processes, running, quiet)
@@ -108,6 +111,24 @@ def _receive(channel: Queue[_Message], processes: Sequence[BaseProcess]) -> Iter
             running.discard(message.worker)
         else:
             raise WorkerFailed(f"reading the export failed in {processes[message.worker].name}:\n{message.error}")
+
+
+def _relay(channel: Queue[_Message]) -> queue.Queue[_Message]:
+    """Read the workers' pipe on a thread of its own, one message at a time.
+
+    A worker killed while its feeder thread was writing leaves half a message in the pipe, and a read of it never
+    returns; on a daemon thread that read cannot keep the loading process from noticing the dead worker, failing
+    and discarding its version. Holding one message at a time keeps the queue's bound.
+    """
+    received: queue.Queue[_Message] = queue.Queue(maxsize=1)
+
+    def relay() -> None:
+        with contextlib.suppress(OSError, EOFError, ValueError):  # the pipe closed when the load ended
+            while True:
+                received.put(channel.get())
+
+    threading.Thread(target=relay, name="etl-relay", daemon=True).start()
+    return received
 
 
 def _check_alive(processes: Sequence[BaseProcess], running: set[int], quiet: int) -> None:
