@@ -85,6 +85,16 @@ async def test_contains_says_whether_the_movie_is_a_favourite(favourites: Favour
     assert not await favourites.contains(user_id, "m2")
 
 
+async def test_get_gives_the_entry_with_its_first_time(favourites: Favourites) -> None:
+    user_id = user()
+    await favourites.add(fav(user_id, "m1", 10))
+    await favourites.add(fav(user_id, "m1", 40))
+
+    assert await favourites.get(user_id, "m1") == fav(user_id, "m1", 10)
+    assert await favourites.get(user_id, "m2") is None
+    assert await favourites.get(user(), "m1") is None
+
+
 async def test_times_come_back_in_utc_to_the_millisecond(favourites: Favourites) -> None:
     user_id = user()
     await favourites.add(Favourite(user_id, "m1", datetime(2026, 12, 1, 21, 15, 3, 456_789, tzinfo=UTC)))

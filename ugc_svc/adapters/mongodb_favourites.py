@@ -64,6 +64,12 @@ class MongoDbFavourites:
         found = await self._database.answer(lambda: self._favourites.find_one(target, projection={"_id": 1}))
         return found is not None
 
+    async def get(self, user_id: str, movie_id: str) -> Favourite | None:
+        await self._indexes.ensure()
+        target = one_document(user_id, movie_id)
+        found = await self._database.answer(lambda: self._favourites.find_one(target, projection={"added_at": 1}))
+        return None if found is None else Favourite(user_id, movie_id, found["added_at"])
+
     async def list(self, user_id: str, limit: int, cursor: str | None = None) -> Page[Favourite]:
         check_limit(limit)
         after = FavouritesKey.from_cursor(cursor) if cursor is not None else None

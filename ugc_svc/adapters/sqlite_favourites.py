@@ -57,6 +57,15 @@ class SqliteFavourites:
 
         return await self._database.run(contains, schema=_SCHEMA)
 
+    async def get(self, user_id: str, movie_id: str) -> Favourite | None:
+        def get(connection: sqlite3.Connection) -> int | None:
+            query = "SELECT added_at_ms FROM favourites WHERE user_id = ? AND movie_id = ?"
+            row = connection.execute(query, (user_id, movie_id)).fetchone()
+            return None if row is None else int(row[0])
+
+        added_ms = await self._database.run(get, schema=_SCHEMA)
+        return None if added_ms is None else Favourite(user_id, movie_id, from_millis(added_ms))
+
     async def list(self, user_id: str, limit: int, cursor: str | None = None) -> Page[Favourite]:
         check_limit(limit)
         after = FavouritesKey.from_cursor(cursor) if cursor is not None else None

@@ -38,4 +38,7 @@ class Favourites(Protocol):
 
     async def contains(self, user_id: str, movie_id: str) -> bool: ...
 
+    async def get(self, user_id: str, movie_id: str) -> Favourite | None:
+        """The user's entry for the movie, with the time it was first added; None when there is none."""
+
     async def list(self, user_id: str, limit: int, cursor: str | None = None) -> Page[Favourite]: ...
