@@ -58,7 +58,7 @@ async def build(settings: UgcSettings) -> AsyncIterator[Sequence[GrpcService]]:
                 # The service still starts (health, the other ports); each document call prepares first and
                 # answers UNAVAILABLE until the store is back.
                 log.warning("document store not ready at start: %s", error)
-            servicer = UgcServicer(publisher)
+            servicer = UgcServicer(publisher, documents.favourites)
             yield [
                 GrpcService(
                     SERVICE_NAME, lambda server: ugc_pb2_grpc.add_UgcServiceServicer_to_server(servicer, server)

@@ -212,6 +212,106 @@ def test_an_empty_or_oversized_batch_is_400(http: httpx.Client, key: rsa.RSAPriv
     ]
 
 
+# --- favourites -------------------------------------------------------------------------------------------------------
+
+FAVORITES = "/api/v1/ugc/favorites"
+
+
+def favourites_of(http: httpx.Client, token: str) -> list[str]:
+    """Every movie in the token's user's favourites, newest first, walking the pages."""
+    movies: list[str] = []
+    page_token = ""
+    while True:
+        reply = http.get(FAVORITES, params={"page_size": 100, "page_token": page_token}, headers=bearer(token))
+        assert reply.status_code == 200, reply.text
+        body = reply.json()
+        movies += [item["movie_id"] for item in body["items"]]
+        page_token = body["next_page_token"]
+        if not page_token:
+            return movies
+
+
+def test_adding_a_favourite_twice_keeps_one_entry_and_its_first_time(
+    http: httpx.Client, key: rsa.RSAPrivateKey
+) -> None:
+    token = token_for(f"u-fav-{uuid.uuid4()}", key)
+    before = datetime.now(UTC) - timedelta(seconds=1)
+    first = http.put(f"{FAVORITES}/tt0076759", headers=bearer(token))
+    assert first.status_code == 200, first.text
+    added = first.json()["favorite"]
+    assert added["movie_id"] == "tt0076759"
+    # The service's clock, not anything the client sent.
+    assert before <= datetime.fromisoformat(added["added_at"]) <= datetime.now(UTC) + timedelta(seconds=1)
+
+    again = http.put(f"{FAVORITES}/tt0076759", headers=bearer(token))
+    assert again.status_code == 200, again.text
+    assert again.json() == {"favorite": added}
+    assert favourites_of(http, token) == ["tt0076759"]
+
+
+def test_favourites_are_listed_newest_first_in_pages_the_token_continues(
+    http: httpx.Client, key: rsa.RSAPrivateKey
+) -> None:
+    token = token_for(f"u-fav-{uuid.uuid4()}", key)
+    for movie in ("tt1", "tt2", "tt3"):
+        assert http.put(f"{FAVORITES}/{movie}", headers=bearer(token)).status_code == 200
+
+    first = http.get(FAVORITES, params={"page_size": 2}, headers=bearer(token))
+    assert first.status_code == 200, first.text
+    assert [item["movie_id"] for item in first.json()["items"]] == ["tt3", "tt2"]
+    page_token = first.json()["next_page_token"]
+    assert page_token
+
+    second = http.get(FAVORITES, params={"page_size": 2, "page_token": page_token}, headers=bearer(token))
+    assert second.status_code == 200, second.text
+    assert [item["movie_id"] for item in second.json()["items"]] == ["tt1"]
+    assert second.json()["next_page_token"] == ""
+
+
+def test_removing_a_favourite_twice_leaves_it_gone(http: httpx.Client, key: rsa.RSAPrivateKey) -> None:
+    token = token_for(f"u-fav-{uuid.uuid4()}", key)
+    for movie in ("tt1", "tt2"):
+        assert http.put(f"{FAVORITES}/{movie}", headers=bearer(token)).status_code == 200
+
+    for _ in range(2):
+        removed = http.delete(f"{FAVORITES}/tt1", headers=bearer(token))
+        assert removed.status_code == 200, removed.text
+        assert removed.json() == {}
+    assert favourites_of(http, token) == ["tt2"]
+
+
+def test_another_users_token_never_sees_or_changes_them(http: httpx.Client, key: rsa.RSAPrivateKey) -> None:
+    alice, bob = (token_for(f"u-fav-{name}-{uuid.uuid4()}", key) for name in ("alice", "bob"))
+    assert http.put(f"{FAVORITES}/tt1", headers=bearer(alice)).status_code == 200
+    # A user header of the client's own names nobody: the gateway replaces it with the token's subject.
+    spoofed = bearer(bob) | {"x-user-id": "alice"}
+
+    assert favourites_of(http, bob) == []
+    assert http.get(FAVORITES, headers=spoofed).json()["items"] == []
+    assert http.delete(f"{FAVORITES}/tt1", headers=spoofed).status_code == 200
+    assert favourites_of(http, alice) == ["tt1"]
+
+
+@pytest.mark.parametrize("page_token", ["abc", "eyJub3QiOiJhIGN1cnNvciJ9", "a" * 600, "not a token"])
+def test_a_page_token_the_list_did_not_return_is_400_json_naming_it(
+    http: httpx.Client, key: rsa.RSAPrivateKey, page_token: str
+) -> None:
+    reply = http.get(FAVORITES, params={"page_token": page_token}, headers=bearer(token_for("u-fav-bad", key)))
+    assert [field for field, _ in field_violations(assert_json_error(reply, 400, 3))] == ["page_token"]
+
+
+def test_a_page_size_out_of_range_is_400_json_naming_it(http: httpx.Client, key: rsa.RSAPrivateKey) -> None:
+    for size in (0, 101):
+        reply = http.get(FAVORITES, params={"page_size": size}, headers=bearer(token_for("u-fav-bad", key)))
+        assert field_violations(assert_json_error(reply, 400, 3)) == [("page_size", "int32.gte_lte")]
+
+
+def test_favourites_without_a_token_are_401_json(http: httpx.Client) -> None:
+    assert_json_error(http.get(FAVORITES), 401, 16)
+    assert_json_error(http.put(f"{FAVORITES}/tt1"), 401, 16)
+    assert_json_error(http.delete(f"{FAVORITES}/tt1"), 401, 16)
+
+
 # --- what is not served yet -------------------------------------------------------------------------------------------
 
 
@@ -239,7 +339,7 @@ def test_the_operations_not_served_yet_answer_501_json_and_no_other_does(
 
 
 def test_an_unserved_users_operation_still_needs_a_token(http: httpx.Client) -> None:
-    assert_json_error(http.get("/api/v1/ugc/favorites"), 401, 16)
+    assert_json_error(http.get("/api/v1/ugc/ratings"), 401, 16)
     assert_json_error(http.get("/api/v1/movies/tt0076759/rating"), 501, 12)
 
 

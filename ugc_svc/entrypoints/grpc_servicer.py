@@ -6,22 +6,30 @@ Errors map to status codes through meshkit's one table. Operations whose store h
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+from collections.abc import Iterator, Mapping
 from datetime import UTC
 
 from cinemesh.ugc.v1 import ugc_pb2, ugc_pb2_grpc
+from google.protobuf.timestamp_pb2 import Timestamp
 
-from meshkit.errors import Unimplemented
+from meshkit.errors import InvalidArgument, Unimplemented
 from ugc_svc.domain.event_batch import SubmittedEvent
+from ugc_svc.domain.favourites import Favourite
 from ugc_svc.entrypoints.caller import Context, caller_user_id
 from ugc_svc.ports.event_publisher import EventPublisher
+from ugc_svc.ports.favourites import Favourites
+from ugc_svc.service_layer.favourites import add_favourite, list_favourites, remove_favourite
 from ugc_svc.service_layer.record_events import record_playback_events
 
 SERVICE_NAME: str = ugc_pb2.DESCRIPTOR.services_by_name["UgcService"].full_name
 
 
 class UgcServicer(ugc_pb2_grpc.UgcServiceServicer):
-    def __init__(self, publisher: EventPublisher) -> None:
+    def __init__(self, publisher: EventPublisher, favourites: Favourites) -> None:
         self._publisher = publisher
+        self._favourites = favourites
 
     async def RecordPlaybackEvents(
         self, request: ugc_pb2.RecordPlaybackEventsRequest, context: Context
@@ -44,17 +52,29 @@ class UgcServicer(ugc_pb2_grpc.UgcServiceServicer):
         raise _not_served(context, "resume positions")
 
     async def AddFavorite(self, request: ugc_pb2.AddFavoriteRequest, context: Context) -> ugc_pb2.AddFavoriteResponse:
-        raise _not_served(context, "favourites")
+        user_id = caller_user_id(context)
+        favourite = await add_favourite(request.movie_id, user_id=user_id, favourites=self._favourites)
+        return ugc_pb2.AddFavoriteResponse(favorite=favorite_message(favourite))
 
     async def RemoveFavorite(
         self, request: ugc_pb2.RemoveFavoriteRequest, context: Context
     ) -> ugc_pb2.RemoveFavoriteResponse:
-        raise _not_served(context, "favourites")
+        user_id = caller_user_id(context)
+        await remove_favourite(request.movie_id, user_id=user_id, favourites=self._favourites)
+        return ugc_pb2.RemoveFavoriteResponse()
 
     async def ListFavorites(
         self, request: ugc_pb2.ListFavoritesRequest, context: Context
     ) -> ugc_pb2.ListFavoritesResponse:
-        raise _not_served(context, "favourites")
+        user_id = caller_user_id(context)
+        limit = request.page_size if request.HasField("page_size") else None
+        with _fields_named_as_sent(_PAGE_FIELDS):
+            page = await list_favourites(
+                user_id=user_id, favourites=self._favourites, limit=limit, cursor=request.page_token
+            )
+        return ugc_pb2.ListFavoritesResponse(
+            items=[favorite_message(favourite) for favourite in page.items], next_page_token=page.next_cursor or ""
+        )
 
     async def SetRating(self, request: ugc_pb2.SetRatingRequest, context: Context) -> ugc_pb2.SetRatingResponse:
         raise _not_served(context, "ratings")
@@ -71,6 +91,27 @@ class UgcServicer(ugc_pb2_grpc.UgcServiceServicer):
         self, request: ugc_pb2.GetMovieRatingRequest, context: Context
     ) -> ugc_pb2.GetMovieRatingResponse:
         raise Unimplemented("movie ratings are not served yet")
+
+
+# The port names a page by `limit` and `cursor`; the client sent `page_size` and `page_token`.
+_PAGE_FIELDS = {"limit": "page_size", "cursor": "page_token"}
+
+
+@contextlib.contextmanager
+def _fields_named_as_sent(names: Mapping[str, str]) -> Iterator[None]:
+    """Renames the fields of an InvalidArgument raised inside to those of the request, so a refusal names what the
+    client can change."""
+    try:
+        yield
+    except InvalidArgument as refused:
+        renamed = (dataclasses.replace(v, field=names.get(v.field, v.field)) for v in refused.violations)
+        raise InvalidArgument(*renamed) from None
+
+
+def favorite_message(favourite: Favourite) -> ugc_pb2.Favorite:
+    added_at = Timestamp()
+    added_at.FromDatetime(favourite.added_at)
+    return ugc_pb2.Favorite(movie_id=favourite.movie_id, added_at=added_at)
 
 
 def _not_served(context: Context, what: str) -> Unimplemented:
