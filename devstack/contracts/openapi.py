@@ -34,7 +34,7 @@ from typing import Any
 import yaml
 from google.protobuf import descriptor_pb2
 
-from devstack.contracts.proto_facts import ProtoFacts
+from devstack.contracts.proto_facts import MessageRule, ProtoFacts
 
 GENERATOR_OPTIONS = (
     "features=google.api.http;protovalidate",
@@ -201,8 +201,18 @@ def _leave_path_fields_out_of_the_body(operation: dict[str, Any]) -> None:
         schema["required"] = [name for name in schema["required"] if name not in in_path]
 
 
+# A page token is opaque: any string of its pattern is well-formed, but only one a list returned continues it. No
+# schema can say which those are, so the rule is listed with the cross-field ones, under the id the services give
+# the refusal's violation.
+PAGE_TOKEN_RULE = MessageRule(
+    "page_token.issued", "page_token must be empty or the next_page_token a page of this list returned", ""
+)
+
+
 def _list_message_rules(operation: dict[str, Any], facts: ProtoFacts, message: Any) -> None:
     rules = facts.message_rules(message) + facts.nested_field_rules(message)
+    if any(p.get("in") == "query" and p.get("name") == "page_token" for p in operation.get("parameters") or ()):
+        rules.append(PAGE_TOKEN_RULE)
     if not rules:
         return
     operation["x-message-rules"] = [

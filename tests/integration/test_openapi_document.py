@@ -126,6 +126,18 @@ def test_a_field_rule_no_schema_states_is_listed_on_its_operation(document: dict
     assert "client_time.within_bounds" in events["description"]
 
 
+def test_a_page_token_lists_the_rule_that_only_an_issued_one_continues(document: dict[str, Any]) -> None:
+    paged = {
+        operation["operationId"]
+        for operation in operations(document)
+        if any(p["name"] == "page_token" for p in operation.get("parameters", []))
+    }
+    assert paged == {"UgcService_ListProgress", "UgcService_ListFavorites", "UgcService_ListRatings"}
+    for operation in operations(document):
+        ids = [rule["id"] for rule in operation.get("x-message-rules", [])]
+        assert ("page_token.issued" in ids) is (operation["operationId"] in paged), operation["operationId"]
+
+
 def test_success_bodies_require_what_the_gateway_always_prints(document: dict[str, Any]) -> None:
     schemas = document["components"]["schemas"]
     # An unrated movie has no imdb_rating at all (proto3 optional), never null.

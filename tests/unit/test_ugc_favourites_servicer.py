@@ -75,6 +75,8 @@ async def test_a_refused_page_names_the_field_the_client_sent(
     with pytest.raises(InvalidArgument) as refused:
         await service.ListFavorites(request_, AS_ALICE)  # type: ignore[arg-type]
     assert [v.field for v in refused.value.violations] == [field]
+    if field == "page_token":
+        assert [v.reason for v in refused.value.violations] == ["page_token.issued"]
 
 
 async def test_no_user_is_unauthenticated_and_touches_nothing() -> None:

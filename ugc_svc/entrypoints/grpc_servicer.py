@@ -14,7 +14,7 @@ from datetime import UTC
 from cinemesh.ugc.v1 import ugc_pb2, ugc_pb2_grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from meshkit.errors import InvalidArgument, Unimplemented
+from meshkit.errors import FieldViolation, InvalidArgument, Unimplemented
 from ugc_svc.domain.event_batch import SubmittedEvent
 from ugc_svc.domain.favourites import Favourite
 from ugc_svc.entrypoints.caller import Context, caller_user_id
@@ -93,19 +93,27 @@ class UgcServicer(ugc_pb2_grpc.UgcServiceServicer):
         raise Unimplemented("movie ratings are not served yet")
 
 
-# The port names a page by `limit` and `cursor`; the client sent `page_size` and `page_token`.
-_PAGE_FIELDS = {"limit": "page_size", "cursor": "page_token"}
+# The port names a page by `limit` and `cursor`; the client sent `page_size` and `page_token`. A cursor is
+# refused for one reason only, that no page of this list returned it: the id the OpenAPI document lists that rule
+# under (`x-message-rules`, devstack/contracts/openapi.py).
+_PAGE_FIELDS = {"limit": ("page_size", None), "cursor": ("page_token", "page_token.issued")}
 
 
 @contextlib.contextmanager
-def _fields_named_as_sent(names: Mapping[str, str]) -> Iterator[None]:
+def _fields_named_as_sent(names: Mapping[str, tuple[str, str | None]]) -> Iterator[None]:
     """Renames the fields of an InvalidArgument raised inside to those of the request, so a refusal names what the
     client can change."""
     try:
         yield
     except InvalidArgument as refused:
-        renamed = (dataclasses.replace(v, field=names.get(v.field, v.field)) for v in refused.violations)
-        raise InvalidArgument(*renamed) from None
+        raise InvalidArgument(*(_as_sent(v, names) for v in refused.violations)) from None
+
+
+def _as_sent(violation: FieldViolation, names: Mapping[str, tuple[str, str | None]]) -> FieldViolation:
+    if violation.field not in names:
+        return violation
+    field, reason = names[violation.field]
+    return dataclasses.replace(violation, field=field, reason=reason or violation.reason)
 
 
 def favorite_message(favourite: Favourite) -> ugc_pb2.Favorite:
