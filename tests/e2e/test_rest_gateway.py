@@ -142,6 +142,16 @@ def test_the_other_operations_check_their_contract(http: httpx.Client, path: str
     assert field_violations(assert_json_error(http.get(path), 400, 3)) == [(field, rule)]
 
 
+@pytest.mark.parametrize("query", ["=x", "limit=3&=null", "=", "limit=3&=&sort=title"])
+def test_a_query_parameter_without_a_name_is_400_json(http: httpx.Client, query: str) -> None:
+    body = assert_json_error(http.get(f"/api/v1/video/collection?{query}"), 400, 3)
+    assert "needs a name" in str(body["message"])
+
+
+def test_a_value_with_an_encoded_equals_sign_is_still_served(http: httpx.Client) -> None:
+    assert http.get("/api/v1/video/suggest?query=a%3Db").status_code == 200
+
+
 @pytest.mark.parametrize("empty", ["sort", "sort_order", "search"])
 def test_an_empty_parameter_is_the_same_as_none(http: httpx.Client, empty: str) -> None:
     reply = http.get(f"/api/v1/video/collection?limit=3&{empty}=")
