@@ -3,23 +3,17 @@ started here and stopped when the benchmark ends."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from bench.devstack_engines import devstack_engines
 from devstack.engines.opensearch import OpenSearch
 
 
 @contextmanager
 def devstack_opensearch() -> Iterator[OpenSearch]:
-    server = OpenSearch()
-    started_here = not server.status().healthy
-    if started_here:
-        print("starting OpenSearch from the devstack", file=sys.stderr, flush=True)
-        server.install()
-        server.start()
-    try:
+    with devstack_engines("opensearch") as engines:
+        server = engines["opensearch"]
+        if not isinstance(server, OpenSearch):
+            raise TypeError(f"the devstack's opensearch engine is a {type(server).__name__}")
         yield server
-    finally:
-        if started_here:
-            server.stop()

@@ -57,13 +57,22 @@ class Result:
     max: float
     failures: int
     errors: tuple[str, ...]
+    throughput: float
+    """Successful requests a second over the run."""
 
 
-def attack(targets: list[Target], *, rate: int, seconds: float, sequential: bool = False) -> Result:
+def attack(
+    targets: list[Target], *, rate: int, seconds: float, sequential: bool = False, concurrency: int | None = None
+) -> Result:
     """Send `targets` round-robin for `seconds`: at `rate` per second on a fixed schedule (open loop, so a slow
-    reply cannot hide the queueing it causes), or with `sequential`, one at a time as fast as replies come."""
+    reply cannot hide the queueing it causes); with `sequential`, one at a time as fast as replies come; with
+    `concurrency`, that many at a time as fast as replies come (closed loop: the highest rate the path holds)."""
     lines = "\n".join(t.as_json() for t in targets) + "\n"
-    pace = ["-rate=0", "-workers=1", "-max-workers=1"] if sequential else [f"-rate={rate}"]
+    if sequential:
+        concurrency = 1
+    pace = [f"-rate={rate}"]
+    if concurrency is not None:
+        pace = ["-rate=0", f"-workers={concurrency}", f"-max-workers={concurrency}"]
     attack_run = subprocess.run(
         [str(binary()), "attack", "-format=json", "-keepalive=true", f"-duration={seconds}s", *pace],
         input=lines.encode(),
@@ -84,4 +93,5 @@ def attack(targets: list[Target], *, rate: int, seconds: float, sequential: bool
         max=latencies["max"],
         failures=int(figures["requests"]) - int(codes.get("200", 0)),
         errors=tuple(figures.get("errors") or ()),
+        throughput=float(figures.get("throughput") or 0.0),
     )

@@ -1,0 +1,308 @@
+"""Playback-event ingest through the gateway to a Kafka acknowledgement, beside a no-op RPC on the same path.
+
+    python -m bench.ugc_ingest [--seconds 20] [--concurrency 32] [--batch 100] [--users 500]
+                               [--rps 200] [--write docs/benchmarks.md]
+
+Starts (or reuses) the devstack's Kafka, Apicurio and FerretDB, registers the schemas (`make schemas`), then runs
+in this process's care:
+- the UGC service in the production profile (Kafka acks=all, Avro through the registry);
+- a no-op grpc.aio UgcService (bench/noop_ugc.py) whose RecordPlaybackEvents answers at once;
+- two Envoys rendered from the same gateway template, one in front of each, same JWT check and transcoding.
+Then, with bearer tokens of --users users and vegeta's closed loop at --concurrency requests in flight:
+1. `POST /api/v1/ugc/events` with one event to the no-op service (before and after the others, pooled);
+2. the same requests to the real service: each answered only after Kafka acknowledged the event;
+3. batches of --batch events to the real service;
+4. `GET /api/v1/ugc/progress/{movie_id}` open loop at --rps, once the service serves it.
+The load generator, Envoy, the service and Kafka share the machine's cores; the CPU each spent is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import grpc
+import httpx
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from bench import cpu, vegeta
+from bench.devstack_engines import devstack_engines
+from bench.report import publish
+from devstack import identity
+from devstack.engines.registry import production_env
+from devstack.gateway import GatewaySettings, Upstream, envoy_command, render
+from devstack.mesh import free_port
+from devstack.services import SERVICES, behind_gateway
+
+REPO = Path(__file__).resolve().parent.parent
+EVENTS = "/api/v1/ugc/events"
+EVENT_TYPES = ("play", "pause", "seek_forward", "seek_back", "play", "stop")
+MARKS = ("<!-- ugc-ingest:begin -->", "<!-- ugc-ingest:end -->")
+START_TIMEOUT = 120.0
+
+
+@dataclass(frozen=True)
+class Gateway:
+    base_url: str
+    pid: int
+
+
+@contextmanager
+def process(argv: list[str], env: Mapping[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    with log.open("wb") as out:
+        child = subprocess.Popen(argv, cwd=REPO, env=dict(env), stdout=out, stderr=subprocess.STDOUT)
+    try:
+        yield child
+    finally:
+        child.terminate()
+        try:
+            child.wait(30)
+        except subprocess.TimeoutExpired:
+            child.kill()
+
+
+def wait_serving(port: int, child: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if child.poll() is not None:
+            raise RuntimeError(f"{log.name} exited:\n{log.read_text()[-3000:]}")
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            try:
+                answer = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=1)
+                if answer.status == health_pb2.HealthCheckResponse.SERVING:
+                    return
+            except grpc.RpcError:
+                pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{log.name} did not serve within {START_TIMEOUT:g} s:\n{log.read_text()[-3000:]}")
+
+
+@contextmanager
+def gateway_to(ugc_port: int, tmp: Path, name: str) -> Iterator[Gateway]:
+    """An Envoy from the gateway template with the UGC routes going to `ugc_port`; other services' upstreams
+    point at a closed port (their routes are not used here)."""
+    settings = GatewaySettings(http_port=free_port(), admin_port=free_port(), log_level="error")
+    closed = free_port()
+    upstreams = {
+        spec.name: Upstream("127.0.0.1", ugc_port if spec.name == "ugc" else closed) for spec in behind_gateway()
+    }
+    config = tmp / f"{name}.yaml"
+    config.write_text(render(settings, upstreams))
+    log = tmp / f"{name}.log"
+    with process(envoy_command(config, settings), os.environ, log) as envoy:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{settings.admin_port}/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if envoy.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"Envoy {name} did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(0.1)
+        yield Gateway(f"http://127.0.0.1:{settings.http_port}", envoy.pid)
+
+
+def bearer_tokens(users: int) -> list[str]:
+    key = identity.dev_signing_key()
+    defaults = GatewaySettings()
+    return [
+        identity.token(f"bench-user-{index:05d}", key=key, issuer=defaults.jwt_issuer, audience=defaults.jwt_audience)
+        for index in range(users)
+    ]
+
+
+def event_targets(base_url: str, tokens: list[str], batch: int, seed: int = 7) -> list[vegeta.Target]:
+    """One request per user, `batch` events each, no event id (the service assigns one, so none repeats)."""
+    generator = random.Random(seed)
+    now = datetime.now(UTC)
+    targets = []
+    for user_token in tokens:
+        events = [
+            {
+                "movie_id": f"tt{generator.randrange(10_000_000):07d}",
+                "type": EVENT_TYPES[index % len(EVENT_TYPES)],
+                "position_ms": generator.randrange(7_200_000),
+                "client_time": now.isoformat().replace("+00:00", "Z"),
+                "device": "bench",
+            }
+            for index in range(batch)
+        ]
+        body = json.dumps({"events": events}).encode()
+        headers = (("Authorization", f"Bearer {user_token}"), ("Content-Type", "application/json"))
+        targets.append(vegeta.Target(f"{base_url}{EVENTS}", "POST", body, headers))
+    return targets
+
+
+def progress_targets(base_url: str, tokens: list[str], movie_ids: list[str]) -> list[vegeta.Target]:
+    return [
+        vegeta.Target(f"{base_url}/api/v1/ugc/progress/{movie}", headers=(("Authorization", f"Bearer {t}"),))
+        for t, movie in zip(tokens, movie_ids, strict=False)
+    ]
+
+
+def measured(
+    targets: list[vegeta.Target], seconds: float, concurrency: int, pids: Mapping[str, list[int]]
+) -> tuple[vegeta.Result, dict[str, float]]:
+    """A closed-loop run, and the CPU seconds each part of the path spent on it."""
+    before = {name: cpu.seconds(ids) for name, ids in pids.items()}
+    generator_before = os.times()
+    result = vegeta.attack(targets, rate=0, seconds=seconds, concurrency=concurrency)
+    generator_after = os.times()
+    spent = {name: cpu.seconds(ids) - before[name] for name, ids in pids.items()}
+    spent["load generator"] = (generator_after.children_user + generator_after.children_system) - (
+        generator_before.children_user + generator_before.children_system
+    )
+    return result, spent
+
+
+def row(name: str, result: vegeta.Result, events_per_request: int) -> str:
+    return (
+        f"| {name} | {result.requests} | {result.throughput:,.0f} | {result.throughput * events_per_request:,.0f} | "
+        f"{result.p50:.2f} | {result.p99:.2f} | {result.failures} |"
+    )
+
+
+def cpu_line(name: str, spent: Mapping[str, float], result: vegeta.Result) -> str:
+    parts = ", ".join(f"{part} {seconds / max(result.requests, 1) * 1000:.2f} ms" for part, seconds in spent.items())
+    return f"- {name}: {parts} a request."
+
+
+@dataclass(frozen=True)
+class Figures:
+    noop_first: vegeta.Result
+    ingest: vegeta.Result
+    batch: vegeta.Result
+    noop_last: vegeta.Result
+    cpu: dict[str, dict[str, float]]
+    progress: vegeta.Result | None
+
+
+def run(args: argparse.Namespace) -> Figures:
+    tokens = bearer_tokens(args.users)
+    with ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="cinemesh-ingest-")))
+        engines = stack.enter_context(devstack_engines("kafka", "apicurio", "ferretdb"))
+        ugc_spec = next(spec for spec in SERVICES if spec.name == "ugc")
+        subprocess.run([sys.executable, "-m", "devstack.schemas"], cwd=REPO, check=True)
+        ugc_port, noop_port = free_port(), free_port()
+        ugc_log, noop_log = tmp / "ugc.log", tmp / "noop.log"
+        env = {
+            **os.environ,
+            **production_env(engines, [ugc_spec]),
+            "UGC_GRPC_PORT": str(ugc_port),
+            "UGC_METRICS_PORT": "0",
+            "UGC_LOG_LEVEL": "WARNING",
+        }
+        ugc = stack.enter_context(process([sys.executable, "-m", "ugc_svc"], env, ugc_log))
+        noop_argv = [sys.executable, "-m", "bench.noop_ugc", "--port", str(noop_port)]
+        noop = stack.enter_context(process(noop_argv, os.environ, noop_log))
+        wait_serving(ugc_port, ugc, ugc_log)
+        wait_serving(noop_port, noop, noop_log)
+        real = stack.enter_context(gateway_to(ugc_port, tmp, "envoy-ugc"))
+        baseline = stack.enter_context(gateway_to(noop_port, tmp, "envoy-noop"))
+        kafka_pids = [pid for pid in [engines["kafka"].status().pid] if pid is not None]
+
+        single_real = event_targets(real.base_url, tokens, 1)
+        single_noop = event_targets(baseline.base_url, tokens, 1)
+        batches = event_targets(real.base_url, tokens, args.batch)
+        for targets in (single_noop, single_real, batches):  # warm-up: connections, caches, the broker's files
+            vegeta.attack(targets, rate=0, seconds=3, concurrency=args.concurrency)
+
+        noop_pids = {"no-op service": [noop.pid], "Envoy": [baseline.pid]}
+        real_pids = {"UGC service": [ugc.pid], "Envoy": [real.pid], "Kafka": kafka_pids}
+        half = args.seconds / 2
+        noop_first, _ = measured(single_noop, half, args.concurrency, noop_pids)
+        ingest, ingest_cpu = measured(single_real, args.seconds, args.concurrency, real_pids)
+        batch, batch_cpu = measured(batches, args.seconds, args.concurrency, real_pids)
+        noop_last, noop_cpu = measured(single_noop, half, args.concurrency, noop_pids)
+        progress = progress_run(real.base_url, tokens, args)
+    cpu_spent = {"no-op, last run": noop_cpu, "single-event ingest": ingest_cpu, "batches": batch_cpu}
+    return Figures(noop_first, ingest, batch, noop_last, cpu_spent, progress)
+
+
+def progress_run(base_url: str, tokens: list[str], args: argparse.Namespace) -> vegeta.Result | None:
+    """GET progress of the movie each user's single events named; None while the service answers 501."""
+    movies = [json.loads(target.body)["events"][0]["movie_id"] for target in event_targets(base_url, tokens, 1)]
+    probe = httpx.get(
+        f"{base_url}/api/v1/ugc/progress/{movies[0]}", headers={"Authorization": f"Bearer {tokens[0]}"}, timeout=10
+    )
+    if probe.status_code == 501:
+        return None
+    return vegeta.attack(progress_targets(base_url, tokens, movies), rate=args.rps, seconds=args.seconds)
+
+
+def report(args: argparse.Namespace, figures: Figures) -> str:
+    noop_rate = (figures.noop_first.throughput + figures.noop_last.throughput) / 2
+    ratio = figures.ingest.throughput / noop_rate
+    events_per_second = figures.batch.throughput * args.batch
+    lines = [
+        MARKS[0],
+        "## UGC event ingest through the gateway",
+        "",
+        f"`python -m bench.ugc_ingest --seconds {args.seconds:g} --concurrency {args.concurrency} --batch "
+        f"{args.batch} --users {args.users}` — {datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} cores. "
+        f"vegeta closed loop, {args.concurrency} requests in flight; REST `POST {EVENTS}` with a bearer token "
+        "through Envoy (JWT check, transcoding) to the service; milliseconds.",
+        "",
+        "| path | requests | requests/s | events/s | p50 | p99 | failed |",
+        "|---|---|---|---|---|---|---|",
+        row("no-op grpc.aio RPC behind the same Envoy, 1 event (first run)", figures.noop_first, 1),
+        row("UGC service → Kafka ack (acks=all), 1 event a request", figures.ingest, 1),
+        row(f"UGC service → Kafka ack, {args.batch} events a request", figures.batch, args.batch),
+        row("no-op grpc.aio RPC behind the same Envoy, 1 event (last run)", figures.noop_last, 1),
+        "",
+        f"Single-event ingest ÷ no-op RPC (mean of both runs, {noop_rate:,.0f}/s): {ratio:.2f}× against ≥ 0.7× — "
+        f"{'met' if ratio >= 0.7 else 'not met'}. Batch ingest: {events_per_second:,.0f} events/s against "
+        f"≥ 20,000 — {'met' if events_per_second >= 20_000 else 'not met'}.",
+        "",
+        "CPU a request (the load generator, Envoy, the service and Kafka share the cores):",
+        cpu_line("no-op, last run", figures.cpu["no-op, last run"], figures.noop_last),
+        cpu_line("single-event ingest", figures.cpu["single-event ingest"], figures.ingest),
+        cpu_line(f"{args.batch}-event batches", figures.cpu["batches"], figures.batch),
+        "",
+    ]
+    progress = figures.progress
+    if progress is None:
+        lines.append("`GET /api/v1/ugc/progress/{movie_id}`: not measured, the service answered 501 (not served).")
+    else:
+        lines.append(
+            f"`GET /api/v1/ugc/progress/{{movie_id}}` open loop at {args.rps} rps for {args.seconds:g} s: "
+            f"p50 {progress.p50:.2f} ms, p99 {progress.p99:.2f} ms, max {progress.max:.2f} ms, "
+            f"{progress.failures} of {progress.requests} not 200."
+        )
+    lines.append(MARKS[1])
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.ugc_ingest",
+        description=(__doc__ or "").split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="\n\n".join((__doc__ or "").split("\n\n")[2:]),
+    )
+    parser.add_argument("--seconds", type=float, default=20, help="length of each closed-loop run")
+    parser.add_argument("--concurrency", type=int, default=32, help="requests in flight in the closed-loop runs")
+    parser.add_argument("--batch", type=int, default=100, help="events per request in the batch run (≤ 500)")
+    parser.add_argument("--users", type=int, default=500, help="distinct users (tokens), so keys spread")
+    parser.add_argument("--rps", type=int, default=200, help="rate of the GET progress run")
+    parser.add_argument("--write", type=Path, help="update this Markdown file's section")
+    args = parser.parse_args()
+    publish(report(args, run(args)), args.write, MARKS)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
