@@ -21,8 +21,10 @@ def to_millis(moment: datetime) -> datetime:
     A naive datetime is refused rather than guessed: its zone is unknown."""
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"a playback event time must carry its zone, got naive {moment.isoformat()}")
-    utc = moment.astimezone(UTC)
-    return utc.replace(microsecond=utc.microsecond // 1000 * 1000)
+    # Every event passes here twice on the ingest path: the common case (UTC, whole milliseconds) costs nothing.
+    utc = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
+    extra = utc.microsecond % 1000
+    return utc.replace(microsecond=utc.microsecond - extra) if extra else utc
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +51,7 @@ class PlaybackEvent:
                 raise ValueError(f"a playback event needs a non-empty {name}")
         if self.position_ms < 0:
             raise ValueError(f"position_ms must be >= 0, got {self.position_ms}")
-        object.__setattr__(self, "type", EventType(self.type))
+        if type(self.type) is not EventType:
+            object.__setattr__(self, "type", EventType(self.type))
         object.__setattr__(self, "client_time", to_millis(self.client_time))
         object.__setattr__(self, "server_time", to_millis(self.server_time))
