@@ -1,7 +1,8 @@
 """Search latency through the gateway at a fixed request rate, beside the raw engine's, in one run.
 
     python -m bench.search_latency [--engine tantivy|opensearch] [--synthetic N | --catalogue PATH]
-                                   [--rps 200] [--seconds 20] [--reuse] [--write docs/benchmarks.md]
+                                   [--rps 200] [--seconds 20] [--step-rates 200,400,...] [--reuse]
+                                   [--write docs/benchmarks.md]
 
 Loads the catalogue (the legacy export by default, or N generated movies) with the ETL into the engine, starts
 the mesh on free ports as `make run` does (for OpenSearch, the search service in the production profile against
@@ -11,7 +12,11 @@ the devstack's OpenSearch, started if needed), then, with the same requests cycl
 2. OpenSearch only: its `_msearch` over HTTP with the adapter's own request bodies, open loop at --rps;
 3. REST through Envoy, one request at a time (REST → Envoy → gRPC → service → engine → back);
 4. REST through Envoy, open loop at --rps: requests leave on a fixed schedule whatever the replies do, so a
-   slow reply cannot hide the queueing it causes.
+   slow reply cannot hide the queueing it causes;
+5. the floor: the same requests through another Envoy rendered from the same template, to a no-op grpc.aio
+   SearchService (bench/noop_service.py) that answers each with a real listing of the same size, at --rps;
+6. with --step-rates: the open loop again at each rate in turn until p99 passes the catalogue's bound, with the
+   CPU each process spent a request: the highest rate a pod of this shape holds.
 HTTP load comes from vegeta (bench/vegeta.py), a native generator; it still shares the cores with the mesh.
 """
 
@@ -38,6 +43,7 @@ from urllib.parse import urlencode
 import httpx
 
 from bench import cpu, vegeta
+from bench.gateway_path import gateway_to, process, wait_serving
 from bench.opensearch_server import devstack_opensearch
 from bench.report import percentile, publish
 from devstack.mesh import free_port
@@ -288,7 +294,84 @@ def load_row(name: str, result: vegeta.Result) -> str:
     )
 
 
-def main() -> int:
+@dataclass(frozen=True)
+class Floor:
+    result: vegeta.Result
+    cpu: dict[str, float]
+
+
+def floor_path(base_url: str, requests: list[dict[str, str]], rate: int, seconds: float, tmp: Path) -> Floor:
+    """The same requests, at the same rate, to a no-op SearchService behind an Envoy of the same template."""
+    listing = httpx.get(f"{base_url}{COLLECTION}", params=requests[0], timeout=10).raise_for_status()
+    response = tmp / "listing.json"
+    response.write_text(listing.text)
+    port = free_port()
+    log = tmp / "noop-search.log"
+    argv = [sys.executable, "-m", "bench.noop_service", "--port", str(port), "--service", "search"]
+    with process([*argv, "--response", str(response)], os.environ, log) as noop:
+        wait_serving(port, noop, log)
+        with gateway_to("search", port, tmp, "envoy-floor") as gateway:
+            targets = through_gateway(gateway.base_url, requests)
+            vegeta.attack(targets, rate=rate, seconds=3)  # warm-up at the rate
+            parts = {"no-op service": [noop.pid], "Envoy": [gateway.pid]}
+            before = {name: cpu.seconds(pids) for name, pids in parts.items()}
+            result = vegeta.attack(targets, rate=rate, seconds=seconds)
+            spent = {name: cpu.seconds(pids) - before[name] for name, pids in parts.items()}
+    return Floor(result, spent)
+
+
+@dataclass(frozen=True)
+class Step:
+    rate: int
+    result: vegeta.Result
+    cpu: dict[str, float]
+
+
+def step_rates(
+    targets: list[vegeta.Target], *, rates: list[int], seconds: float, bound: float, launcher: int, engine: Engine
+) -> list[Step]:
+    """The open loop at each rate in turn, until one misses the p99 bound or fails requests (that one included)."""
+    steps = []
+    for rate in rates:
+        result, spent = open_loop_with_cpu(targets, rate, seconds, launcher, engine)
+        steps.append(Step(rate, result, spent))
+        if result.p99 > bound or result.failures:
+            break
+    return steps
+
+
+def steps_section(args: argparse.Namespace, catalogue: Catalogue, steps: list[Step], loaded_total: int) -> str:
+    bound = catalogue.p99_target[args.engine]
+    held = [step.rate for step in steps if step.result.p99 <= bound and not step.result.failures]
+    begin = f"<!-- search-max-rate:{args.engine}:{catalogue.name}:begin -->"
+    lines = [
+        begin,
+        f"#### Highest rate within p99 ≤ {bound:g} ms: {args.engine}, `{catalogue.source.name}` "
+        f"({loaded_total:,} movies)",
+        "",
+        f"Same command with `--step-rates {','.join(map(str, args.step_rates))} --step-seconds "
+        f"{args.step_seconds:g}`: the open loop at each rate in turn, stopping at the first that misses the bound. "
+        "CPU milliseconds a request, by process.",
+        "",
+        "| rps | requests | p50 | p99 | max | failed | " + " | ".join(f"CPU {name}" for name in steps[0].cpu) + " |",
+        "|---|---|---|---|---|---|" + "---|" * len(steps[0].cpu),
+    ]
+    for step in steps:
+        result = step.result
+        per_request = [f"{seconds / max(result.requests, 1) * 1000:.2f}" for seconds in step.cpu.values()]
+        lines.append(
+            f"| {step.rate} | {result.requests} | {result.p50:.2f} | {result.p99:.2f} | {result.max:.2f} | "
+            f"{result.failures} | " + " | ".join(per_request) + " |"
+        )
+    lines += [
+        "",
+        f"Highest rate that held the bound: {max(held)} rps." if held else "No rate held the bound.",
+        begin.replace(":begin", ":end"),
+    ]
+    return "\n".join(lines)
+
+
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench.search_latency",
         description=(__doc__ or "").split("\n\n")[0],
@@ -304,9 +387,19 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=20, help="length of each open-loop run")
     parser.add_argument("--sequential-seconds", type=float, default=10, help="length of the one-at-a-time run")
     parser.add_argument("--rounds", type=int, default=30, help="raw engine: rounds over the requests, twice")
+    parser.add_argument(
+        "--step-rates",
+        type=lambda text: [int(rate) for rate in text.split(",")],
+        help="comma-separated rates for the highest-rate search (e.g. 200,400,600,800,1000)",
+    )
+    parser.add_argument("--step-seconds", type=float, default=15, help="length of each step of --step-rates")
     parser.add_argument("--reuse", action="store_true", help="skip the ETL when the bench index is loaded already")
     parser.add_argument("--write", type=Path, help="update this Markdown file's section")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> int:
+    args = parse_args()
 
     catalogue = catalogue_of(args)
     queries = [as_query(params) for params in catalogue.requests]
@@ -329,6 +422,18 @@ def main() -> int:
             loaded, spent = open_loop_with_cpu(targets, args.rps, args.seconds, launcher, engine)
             card = vegeta.Target(f"{base_url}/api/v1/video/get/{card_id}")
             path_only = vegeta.attack([card], rate=args.rps, seconds=args.seconds / 2)
+            floor = floor_path(base_url, catalogue.requests, args.rps, args.seconds, Path(tmp))
+            steps = []
+            if args.step_rates:
+                bound = catalogue.p99_target[args.engine]
+                steps = step_rates(
+                    targets,
+                    rates=args.step_rates,
+                    seconds=args.step_seconds,
+                    bound=bound,
+                    launcher=launcher,
+                    engine=engine,
+                )
         raw += asyncio.run(raw_engine(engine.open_index, queries, args.rounds))
 
     raw_p50 = statistics.median(raw)
@@ -354,6 +459,11 @@ def main() -> int:
         load_row(f"REST through Envoy, open loop at {args.rps} rps", loaded),
         sample_row("the path's own cost — raw engine: one card by id, in process", raw_get),
         load_row(f"the path's own cost — REST through Envoy: the same card at {args.rps} rps", path_only),
+        load_row(
+            f"the floor — no-op grpc.aio ListVideos behind the same Envoy, a listing of the same size, at {args.rps} "
+            "rps",
+            floor.result,
+        ),
         "",
         f"p99 at {args.rps} rps: {loaded.p99:.1f} ms against ≤ {target:g} ms — "
         f"{'met' if loaded.p99 <= target else 'not met'}. "
@@ -371,11 +481,16 @@ def main() -> int:
         "",
         "CPU per request in the open-loop run: "
         + ", ".join(f"{name} {seconds / loaded.requests * 1000:.2f} ms" for name, seconds in spent.items())
-        + f"; together {busy:.0%} of the machine's {os.cpu_count()} cores.",
+        + f"; together {busy:.0%} of the machine's {os.cpu_count()} cores. The floor: "
+        + ", ".join(f"{name} {seconds / floor.result.requests * 1000:.2f} ms" for name, seconds in floor.cpu.items())
+        + " a request.",
     ]
     lines.append(f"<!-- search-latency:{args.engine}:{catalogue.name}:end -->")
     marks = (lines[0], lines[-1])
     publish("\n".join(lines), args.write, marks)
+    if steps:
+        section = steps_section(args, catalogue, steps, loaded_total)
+        publish(section, args.write, (section.splitlines()[0], section.splitlines()[-1]))
     return 0
 
 

@@ -6,7 +6,7 @@
 Starts (or reuses) the devstack's Kafka, Apicurio and FerretDB, registers the schemas (`make schemas`), then runs
 in this process's care:
 - the UGC service in the production profile (Kafka acks=all, Avro through the registry);
-- a no-op grpc.aio UgcService (bench/noop_ugc.py) whose RecordPlaybackEvents answers at once;
+- a no-op grpc.aio UgcService (bench/noop_service.py) whose RecordPlaybackEvents answers at once;
 - two Envoys rendered from the same gateway template, one in front of each, same JWT check and transcoding.
 Then, with bearer tokens of --users users and vegeta's closed loop at --concurrency requests in flight:
 1. `POST /api/v1/ugc/events` with one event to the no-op service (before and after the others, pooled);
@@ -25,93 +25,27 @@ import random
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Iterator, Mapping
-from contextlib import ExitStack, contextmanager
+from collections.abc import Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import grpc
 import httpx
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from bench import cpu, vegeta
 from bench.devstack_engines import devstack_engines
+from bench.gateway_path import REPO, gateway_to, process, wait_serving
 from bench.report import publish
 from devstack import identity
 from devstack.engines.registry import production_env
-from devstack.gateway import GatewaySettings, Upstream, envoy_command, render
+from devstack.gateway import GatewaySettings
 from devstack.mesh import free_port
-from devstack.services import SERVICES, behind_gateway
+from devstack.services import SERVICES
 
-REPO = Path(__file__).resolve().parent.parent
 EVENTS = "/api/v1/ugc/events"
 EVENT_TYPES = ("play", "pause", "seek_forward", "seek_back", "play", "stop")
 MARKS = ("<!-- ugc-ingest:begin -->", "<!-- ugc-ingest:end -->")
-START_TIMEOUT = 120.0
-
-
-@dataclass(frozen=True)
-class Gateway:
-    base_url: str
-    pid: int
-
-
-@contextmanager
-def process(argv: list[str], env: Mapping[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    with log.open("wb") as out:
-        child = subprocess.Popen(argv, cwd=REPO, env=dict(env), stdout=out, stderr=subprocess.STDOUT)
-    try:
-        yield child
-    finally:
-        child.terminate()
-        try:
-            child.wait(30)
-        except subprocess.TimeoutExpired:
-            child.kill()
-
-
-def wait_serving(port: int, child: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if child.poll() is not None:
-            raise RuntimeError(f"{log.name} exited:\n{log.read_text()[-3000:]}")
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            try:
-                answer = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=1)
-                if answer.status == health_pb2.HealthCheckResponse.SERVING:
-                    return
-            except grpc.RpcError:
-                pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{log.name} did not serve within {START_TIMEOUT:g} s:\n{log.read_text()[-3000:]}")
-
-
-@contextmanager
-def gateway_to(ugc_port: int, tmp: Path, name: str) -> Iterator[Gateway]:
-    """An Envoy from the gateway template with the UGC routes going to `ugc_port`; other services' upstreams
-    point at a closed port (their routes are not used here)."""
-    settings = GatewaySettings(http_port=free_port(), admin_port=free_port(), log_level="error")
-    closed = free_port()
-    upstreams = {
-        spec.name: Upstream("127.0.0.1", ugc_port if spec.name == "ugc" else closed) for spec in behind_gateway()
-    }
-    config = tmp / f"{name}.yaml"
-    config.write_text(render(settings, upstreams))
-    log = tmp / f"{name}.log"
-    with process(envoy_command(config, settings), os.environ, log) as envoy:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{settings.admin_port}/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if envoy.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"Envoy {name} did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.1)
-        yield Gateway(f"http://127.0.0.1:{settings.http_port}", envoy.pid)
 
 
 def bearer_tokens(users: int) -> list[str]:
@@ -206,12 +140,12 @@ def run(args: argparse.Namespace) -> Figures:
             "UGC_LOG_LEVEL": "WARNING",
         }
         ugc = stack.enter_context(process([sys.executable, "-m", "ugc_svc"], env, ugc_log))
-        noop_argv = [sys.executable, "-m", "bench.noop_ugc", "--port", str(noop_port)]
+        noop_argv = [sys.executable, "-m", "bench.noop_service", "--port", str(noop_port), "--service", "ugc"]
         noop = stack.enter_context(process(noop_argv, os.environ, noop_log))
         wait_serving(ugc_port, ugc, ugc_log)
         wait_serving(noop_port, noop, noop_log)
-        real = stack.enter_context(gateway_to(ugc_port, tmp, "envoy-ugc"))
-        baseline = stack.enter_context(gateway_to(noop_port, tmp, "envoy-noop"))
+        real = stack.enter_context(gateway_to("ugc", ugc_port, tmp, "envoy-ugc"))
+        baseline = stack.enter_context(gateway_to("ugc", noop_port, tmp, "envoy-noop"))
         kafka_pids = [pid for pid in [engines["kafka"].status().pid] if pid is not None]
 
         single_real = event_targets(real.base_url, tokens, 1)
