@@ -1,8 +1,9 @@
 """The embedded profile's event bus: a durable, partitioned log in one SQLite file, shared by processes.
 
-What it keeps, as Kafka does: topics with a fixed number of partitions; records (key, value, timestamp) at
+What it keeps, as Kafka does: topics with a fixed number of partitions; records (key, value, timestamp, headers) at
 consecutive offsets per partition, the partition chosen from the key (`meshkit.partitioner`, Kafka's function),
-so one key's records stay in order; committed offsets per consumer group (the next offset to read). Beyond Kafka:
+so one key's records stay in order; committed offsets per consumer group (the next offset to read); the members
+of each group and which of them owns each partition (`meshkit.embedded_group`). Beyond Kafka:
 a whole batch is appended in one transaction, so it is on the log entirely or not at all.
 
 Durability: WAL mode with `synchronous=FULL`, so an append that returned survives a crash of the process or the
@@ -16,6 +17,7 @@ Calls block: async callers run them in a thread. One instance may be shared by t
 from __future__ import annotations
 
 import sqlite3
+import struct
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -27,6 +29,8 @@ from meshkit.errors import FailedPrecondition, Unavailable
 from meshkit.partitioner import partition_for
 
 T = TypeVar("T")
+
+Headers = tuple[tuple[str, bytes], ...]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS topics (
@@ -40,6 +44,7 @@ CREATE TABLE IF NOT EXISTS records (
     key BLOB,
     value BLOB NOT NULL,
     timestamp_ms INTEGER NOT NULL,
+    headers BLOB,
     PRIMARY KEY (topic, partition, "offset")
 ) STRICT, WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS group_offsets (
@@ -47,6 +52,22 @@ CREATE TABLE IF NOT EXISTS group_offsets (
     topic TEXT NOT NULL,
     partition INTEGER NOT NULL,
     "offset" INTEGER NOT NULL,
+    PRIMARY KEY (group_id, topic, partition)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS group_members (
+    group_id TEXT NOT NULL,
+    member_id TEXT NOT NULL,
+    topics TEXT NOT NULL,
+    session_timeout_ms INTEGER NOT NULL,
+    last_seen_ms INTEGER NOT NULL,
+    PRIMARY KEY (group_id, member_id)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS partition_owners (
+    group_id TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    partition INTEGER NOT NULL,
+    member_id TEXT,
+    generation INTEGER NOT NULL,
     PRIMARY KEY (group_id, topic, partition)
 ) STRICT, WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS schemas (
@@ -71,6 +92,16 @@ class LogRecord:
     key: bytes | None
     value: bytes
     timestamp_ms: int
+    headers: Headers = ()
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A record to append: its key picks the partition."""
+
+    key: bytes
+    value: bytes
+    headers: Headers = ()
 
 
 @dataclass(frozen=True)
@@ -109,6 +140,10 @@ class EmbeddedLog:
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     db.execute(statement)
+            # Files written before records had headers get the column (NULL: no headers).
+            columns = {row[1] for row in db.execute("PRAGMA table_info(records)")}
+            if "headers" not in columns:
+                db.execute("ALTER TABLE records ADD COLUMN headers BLOB")
 
     def close(self) -> None:
         with self._lock:
@@ -136,22 +171,26 @@ class EmbeddedLog:
 
     def append(self, topic: str, records: Sequence[tuple[bytes, bytes]], timestamp_ms: int) -> list[Appended]:
         """Append (key, value) records in one transaction: all of them, durably, or none (Unavailable)."""
+        return self.append_entries(topic, [Entry(key, value) for key, value in records], timestamp_ms)
+
+    def append_entries(self, topic: str, entries: Sequence[Entry], timestamp_ms: int) -> list[Appended]:
+        """`append` for records with headers."""
 
         def run(db: sqlite3.Connection) -> list[Appended]:
             with transaction(db):
                 count = _partitions(db, topic)
                 next_offset: dict[int, int] = {}
                 landed = []
-                for key, value in records:
-                    partition = partition_for(key, count)
+                for entry in entries:
+                    partition = partition_for(entry.key, count)
                     if partition not in next_offset:
                         next_offset[partition] = _end_offset(db, topic, partition)
                     offset = next_offset[partition]
                     next_offset[partition] = offset + 1
                     db.execute(
-                        'INSERT INTO records (topic, partition, "offset", key, value, timestamp_ms) '
-                        "VALUES (?, ?, ?, ?, ?, ?)",
-                        (topic, partition, offset, key, value, timestamp_ms),
+                        'INSERT INTO records (topic, partition, "offset", key, value, timestamp_ms, headers) '
+                        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (topic, partition, offset, entry.key, entry.value, timestamp_ms, pack_headers(entry.headers)),
                     )
                     landed.append(Appended(partition, offset))
                 return landed
@@ -162,12 +201,12 @@ class EmbeddedLog:
         """Records of one partition from `offset` on, in offset order, at most `limit`."""
         rows = self._call(
             lambda db: db.execute(
-                'SELECT "offset", key, value, timestamp_ms FROM records '
+                'SELECT "offset", key, value, timestamp_ms, headers FROM records '
                 'WHERE topic = ? AND partition = ? AND "offset" >= ? ORDER BY "offset" LIMIT ?',
                 (topic, partition, offset, limit),
             ).fetchall()
         )
-        return [LogRecord(topic, partition, row[0], row[1], row[2], row[3]) for row in rows]
+        return [LogRecord(topic, partition, row[0], row[1], row[2], row[3], unpack_headers(row[4])) for row in rows]
 
     def end_offset(self, topic: str, partition: int) -> int:
         """The offset the next record of this partition will get."""
@@ -235,3 +274,30 @@ def _end_offset(db: sqlite3.Connection, topic: str, partition: int) -> int:
         'SELECT MAX("offset") FROM records WHERE topic = ? AND partition = ?', (topic, partition)
     ).fetchone()
     return 0 if row[0] is None else int(row[0]) + 1
+
+
+# Headers in one column: for each, the name's and the value's length (4 bytes, big-endian) then their bytes.
+_LENGTH = struct.Struct(">I")
+
+
+def pack_headers(headers: Headers) -> bytes | None:
+    if not headers:
+        return None
+    parts = []
+    for name, value in headers:
+        encoded = name.encode()
+        parts += [_LENGTH.pack(len(encoded)), encoded, _LENGTH.pack(len(value)), value]
+    return b"".join(parts)
+
+
+def unpack_headers(packed: bytes | None) -> Headers:
+    headers = []
+    at = 0
+    while packed and at < len(packed):
+        (size,) = _LENGTH.unpack_from(packed, at)
+        name = packed[at + 4 : at + 4 + size].decode()
+        at += 4 + size
+        (size,) = _LENGTH.unpack_from(packed, at)
+        headers.append((name, packed[at + 4 : at + 4 + size]))
+        at += 4 + size
+    return tuple(headers)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from meshkit.avro_wire import AvroSchema
-from meshkit.embedded_log import EmbeddedLog
+from meshkit.embedded_log import EmbeddedLog, Entry
 from meshkit.embedded_schema_registry import EmbeddedSchemaRegistry
 from meshkit.errors import FailedPrecondition, NotFound, Unavailable
 from meshkit.partitioner import partition_for
@@ -124,3 +124,32 @@ def test_a_reopened_log_keeps_everything(tmp_path: Path) -> None:
         assert again.committed("g", "t", 0) == 1
     finally:
         again.close()
+
+
+def test_headers_are_kept_in_order_with_repeated_names(log: EmbeddedLog) -> None:
+    headers = (("reason", "поле".encode()), ("reason", b""), ("raw", bytes(range(256))))
+    log.append_entries("t", [Entry(b"k", b"with", headers), Entry(b"k", b"without")], timestamp_ms=1)
+    with_headers, without = log.read("t", partition_for(b"k", 3), 0)
+    assert (with_headers.value, with_headers.headers) == (b"with", headers)
+    assert (without.value, without.headers) == (b"without", ())
+
+
+def test_a_log_written_before_records_had_headers_opens_and_reads(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as old:
+        # The records table as the first release of the log created it.
+        old.execute("CREATE TABLE topics (name TEXT PRIMARY KEY, partitions INTEGER NOT NULL) STRICT")
+        old.execute(
+            'CREATE TABLE records (topic TEXT NOT NULL, partition INTEGER NOT NULL, "offset" INTEGER NOT NULL, '
+            "key BLOB, value BLOB NOT NULL, timestamp_ms INTEGER NOT NULL, PRIMARY KEY (topic, partition, "
+            '"offset")) STRICT, WITHOUT ROWID'
+        )
+        old.execute("INSERT INTO topics VALUES ('t', 1)")
+        old.execute("INSERT INTO records VALUES ('t', 0, 0, x'6b', x'6f6c64', 5)")
+    log = EmbeddedLog(path)
+    try:
+        log.append_entries("t", [Entry(b"k", b"new", (("h", b"1"),))], timestamp_ms=6)
+        assert [(r.value, r.headers) for r in log.read("t", 0, 0)] == [(b"old", ()), (b"new", (("h", b"1"),))]
+    finally:
+        log.close()
+    old.close()
