@@ -34,20 +34,25 @@ class StreamShape:
 
 def generate(seed: int, shape: StreamShape = StreamShape()) -> list[PlaybackEvent]:
     """Every copy of every event, in the order the service accepted them (server time)."""
+    events = [event for delivered in deliveries(seed, shape) for event in delivered]
+    events.sort(key=lambda e: (e.server_time_ms, e.event_id))
+    return events
+
+
+def deliveries(seed: int, shape: StreamShape) -> Iterator[list[PlaybackEvent]]:
+    """Viewing after viewing (`shape.viewings` of them), each as the copies of its events the bus delivered."""
     rng = random.Random(seed)
-    uid = uuid.UUID(int=rng.getrandbits(128))
-    counter = iter(range(10**12))
 
-    def event_id() -> str:
-        return f"{uid.hex[:8]}-{next(counter):07d}"
+    def uid() -> str:
+        return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
-    movies = [f"tt{seed:03d}{m:05d}" for m in range(shape.movies)]
+    users = [uid() for _ in range(shape.users)]
+    movies = [f"tt{rng.randrange(10**7):07d}" for _ in range(shape.movies)]
     weights = [1 / (rank + 1) for rank in range(shape.movies)]  # a few hits, a long tail
-    events: list[PlaybackEvent] = []
     for _ in range(shape.viewings):
-        user = f"user-{rng.randrange(shape.users)}"
+        user = rng.choice(users)
         movie = rng.choices(movies, weights)[0]
-        session = rng.choice([None, None, f"s-{rng.getrandbits(32):08x}", ""])
+        session = rng.choice([None, None, uid(), ""])
         device = rng.choice(DEVICES) or None
         clock = T0 + rng.randrange(shape.span_days * 24 * 60) * MINUTE + rng.randrange(MINUTE)
         position = rng.choice([0, 0, rng.randrange(90 * MINUTE)])
@@ -71,7 +76,7 @@ def generate(seed: int, shape: StreamShape = StreamShape()) -> list[PlaybackEven
                 playing = False
             viewing.append(
                 PlaybackEvent(
-                    event_id=event_id(),
+                    event_id=uid(),
                     user_id=user,
                     movie_id=movie,
                     type=kind,
@@ -82,9 +87,7 @@ def generate(seed: int, shape: StreamShape = StreamShape()) -> list[PlaybackEven
                     playback_session_id=session,
                 )
             )
-        events.extend(_delivered(rng, viewing, shape))
-    events.sort(key=lambda e: (e.server_time_ms, e.event_id))
-    return events
+        yield list(_delivered(rng, viewing, shape))
 
 
 def _next_kind(rng: random.Random, playing: bool) -> str:
