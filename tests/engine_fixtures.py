@@ -9,6 +9,7 @@ tail. Registered as a plugin by tests/conftest.py.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TypeVar
 
 import pytest
@@ -76,3 +77,10 @@ def clickhouse() -> Iterator[ClickHouse]:
 def ferretdb() -> Iterator[FerretDB]:
     engine = FerretDB()
     yield from session_engine(engine, engine.postgres)
+
+
+@pytest.fixture(scope="session")
+def chdb_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The one chDB data directory of this test process: chDB holds one per process, for the process's life, so
+    every chDB store in a run shares it (each in its own database)."""
+    return tmp_path_factory.mktemp("chdb")
