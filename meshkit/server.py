@@ -1,7 +1,9 @@
 """The one gRPC server bootstrap: health, reflection, metrics, graceful stop.
 
 A service hands over its settings and an async context manager that builds its
-servicers (opening whatever clients they need) and closes them afterwards.
+servicers and background tasks (opening whatever clients they need) and closes
+them afterwards. Background tasks run while the server does; health reports
+NOT_SERVING while one of them is not well (meshkit.background).
 Stopping goes: health NOT_SERVING for every service, wait `drain_seconds` so
 load balancers notice, refuse new calls, let in-flight calls finish within
 `grace_seconds`, then close the service's resources.
@@ -27,6 +29,7 @@ from grpc_reflection.v1alpha import reflection
 from prometheus_client import start_http_server
 from pydantic import ValidationError
 
+from meshkit.background import BackgroundTask, Supervisor
 from meshkit.errors import FailedPrecondition, Unavailable
 from meshkit.interceptor import RpcInterceptor
 from meshkit.logs import configure_logging
@@ -45,7 +48,7 @@ class GrpcService:
     register: Callable[[grpc.aio.Server], None]
 
 
-ServiceFactory = Callable[[S], AbstractAsyncContextManager[Sequence[GrpcService]]]
+ServiceFactory = Callable[[S], AbstractAsyncContextManager[Sequence[GrpcService | BackgroundTask]]]
 
 
 @dataclass
@@ -55,11 +58,15 @@ class RunningServer:
     grpc_port: int
     metrics_port: int
     service_names: tuple[str, ...]
+    background: Supervisor
 
 
 @contextlib.asynccontextmanager
-async def running_server(settings: ServiceSettings, services: Sequence[GrpcService]) -> AsyncIterator[RunningServer]:
-    """Start a server for `services`; on exit, drain and stop it gracefully."""
+async def running_server(
+    settings: ServiceSettings, services: Sequence[GrpcService], background: Sequence[BackgroundTask] = ()
+) -> AsyncIterator[RunningServer]:
+    """Start a server for `services` and the `background` tasks; on exit, drain, stop the tasks (within the grace
+    period), then stop the server gracefully."""
     server = grpc.aio.server(
         interceptors=[RpcInterceptor()],
         maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
@@ -87,15 +94,23 @@ async def running_server(settings: ServiceSettings, services: Sequence[GrpcServi
     metrics_server, metrics_thread = start_http_server(settings.metrics_port, settings.metrics_host)
     metrics_port = metrics_server.server_port
     await server.start()
-    for name in ("", *names):
-        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+
+    async def set_health(well: bool) -> None:
+        status = health_pb2.HealthCheckResponse.SERVING if well else health_pb2.HealthCheckResponse.NOT_SERVING
+        for name in ("", *names):
+            await health_servicer.set(name, status)
+
+    await set_health(True)
+    supervisor = Supervisor(background, set_health)
+    supervisor.start()
     try:
-        yield RunningServer(server, health_servicer, grpc_port, metrics_port, names)
+        yield RunningServer(server, health_servicer, grpc_port, metrics_port, names, supervisor)
     finally:
         await health_servicer.enter_graceful_shutdown()
         if settings.drain_seconds:
             log.info("draining", extra={"seconds": settings.drain_seconds})
             await asyncio.sleep(settings.drain_seconds)
+        await supervisor.stop(settings.grace_seconds)
         await server.stop(settings.grace_seconds)
         metrics_server.shutdown()
         metrics_thread.join(timeout=5)
@@ -107,18 +122,25 @@ async def serve(settings: S, factory: ServiceFactory[S]) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    async with factory(settings) as services, running_server(settings, services) as running:
-        log.info(
-            "serving %s on %s:%d (metrics :%d, %s profile)",
-            ", ".join(running.service_names) or "health only",
-            settings.host,
-            running.grpc_port,
-            running.metrics_port,
-            settings.profile,
-            extra={"grpc_port": running.grpc_port, "metrics_port": running.metrics_port, "profile": settings.profile},
-        )
-        await stop.wait()
-        log.info("stopping")
+    async with factory(settings) as parts:
+        services = [part for part in parts if isinstance(part, GrpcService)]
+        background = [part for part in parts if isinstance(part, BackgroundTask)]
+        async with running_server(settings, services, background) as running:
+            log.info(
+                "serving %s on %s:%d (metrics :%d, %s profile)",
+                ", ".join(running.service_names + tuple(task.name for task in background)) or "health only",
+                settings.host,
+                running.grpc_port,
+                running.metrics_port,
+                settings.profile,
+                extra={
+                    "grpc_port": running.grpc_port,
+                    "metrics_port": running.metrics_port,
+                    "profile": settings.profile,
+                },
+            )
+            await stop.wait()
+            log.info("stopping")
     log.info("stopped")
 
 
