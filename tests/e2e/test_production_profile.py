@@ -48,7 +48,12 @@ pytestmark = [
 PRODUCTION_ADAPTERS: dict[str, dict[str, str]] = {
     "search": {"search_index": "opensearch"},
     "ugc": {"event_publisher": "kafka", "resume_positions": "mongodb", "favourites": "mongodb"},
-    "sink": {},
+    "sink": {
+        "event_consumer": "kafka",
+        "record_publisher": "kafka",
+        "writer_schemas": "registry",
+        "playback_analytics": "clickhouse",
+    },
 }
 
 # Only letters, so every analyzer keeps it one token; random, so no other catalogue has it.

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import grpc
 import pytest
@@ -49,12 +50,21 @@ def test_a_bad_setting_stops_the_service_with_a_clear_message() -> None:
     assert "Traceback" not in result.stdout + result.stderr
 
 
-def test_a_taken_port_is_reported() -> None:
+def test_a_taken_port_is_reported(tmp_path: Path) -> None:
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))
         holder.listen()
         port = holder.getsockname()[1]
-        result = run("sink_svc", {"SINK_GRPC_PORT": str(port), "SINK_METRICS_PORT": "0", "SINK_LOG_FORMAT": "text"})
+        result = run(
+            "sink_svc",
+            {
+                "SINK_GRPC_PORT": str(port),
+                "SINK_METRICS_PORT": "0",
+                "SINK_LOG_FORMAT": "text",
+                "SINK_EVENT_LOG_PATH": str(tmp_path / "events.sqlite3"),
+                "SINK_CHDB_PATH": str(tmp_path / "chdb"),
+            },
+        )
     assert result.returncode == 1
     assert f"cannot start: cannot bind gRPC to 127.0.0.1:{port}" in result.stderr
 
