@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from confluent_kafka.admin import AdminClient
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
 from devstack.engines.apicurio import Apicurio
@@ -327,6 +328,30 @@ async def test_kafka_publisher_refuses_to_start_when_the_subject_holds_another_s
         await KafkaEventPublisher.open(
             "127.0.0.1:1", registry_url=url, topic=topic, ack_timeout=TIMEOUT, registry_timeout=10.0
         )
+
+
+async def test_kafka_publisher_refuses_to_start_without_its_topic(kafka: Kafka, apicurio: Apicurio) -> None:
+    url = apicurio.endpoints()["url"]
+    topic = f"no-topic-{time.time_ns()}"
+    # The schema is there, the topic is not: `make schemas` half done, or a topic deleted since.
+    register(SchemaRegistryClient({"url": url, "timeout": 10}), value_subject(topic), BUNDLED)
+    servers = kafka.endpoints()["bootstrap_servers"]
+    with pytest.raises(FailedPrecondition, match=f"Kafka has no topic '{topic}': run `make schemas`"):
+        await KafkaEventPublisher.open(servers, registry_url=url, topic=topic, ack_timeout=5.0, registry_timeout=10.0)
+    # Asking for it did not create it.
+    assert topic not in AdminClient({"bootstrap.servers": servers}).list_topics(timeout=10).topics
+
+
+async def test_kafka_publisher_with_the_brokers_down_does_not_start(apicurio: Apicurio) -> None:
+    url = apicurio.endpoints()["url"]
+    topic = f"brokers-down-{time.time_ns()}"
+    register(SchemaRegistryClient({"url": url, "timeout": 10}), value_subject(topic), BUNDLED)
+    started = time.monotonic()
+    with pytest.raises(Unavailable, match="Kafka cannot be asked"):
+        await KafkaEventPublisher.open(
+            f"127.0.0.1:{free_port()}", registry_url=url, topic=topic, ack_timeout=TIMEOUT, registry_timeout=10.0
+        )
+    assert time.monotonic() - started < HANG_GUARD
 
 
 async def test_kafka_publisher_with_the_registry_down_is_unavailable() -> None:

@@ -4,7 +4,9 @@ schema.
 
 The schema is never registered here: `open` looks the bundled schema up under the topic's value subject and
 refuses to start when the registry lacks it (`make schemas` registers it, with the subject's BACKWARD rule), so a
-schema change goes through the registry's compatibility check before any producer writes with it.
+schema change goes through the registry's compatibility check before any producer writes with it. Nor is the
+topic created here: `open` refuses to start when the brokers do not have it (`make schemas` creates it with the
+configured partition count), and the producer never asks a broker to create it on first use.
 
 librdkafka does the network work in its own threads; a thread of ours serves its delivery reports (`poll`) and
 settles each event's future on the event loop, so `publish` never blocks the loop and returns once Kafka has
@@ -90,6 +92,8 @@ class KafkaEventPublisher:
                 "partitioner": "murmur2_random",
                 "linger.ms": 5,
                 "error_cb": self._on_error,
+                # A topic made by the broker on first use would have its default partition count, not ours.
+                "allow.auto.create.topics": False,
                 "logger": log,
             }
         )
@@ -111,7 +115,31 @@ class KafkaEventPublisher:
         schema_id = await asyncio.to_thread(
             registered_schema_id, registry_url, value_subject(topic), schema, registry_timeout
         )
-        return cls(bootstrap_servers, topic=topic, schema=schema, schema_id=schema_id, timeout=ack_timeout)
+        publisher = cls(bootstrap_servers, topic=topic, schema=schema, schema_id=schema_id, timeout=ack_timeout)
+        try:
+            partitions = await asyncio.to_thread(publisher.partitions)
+        except BaseException:
+            await publisher.close()
+            raise
+        log.info("publishing to %s (%d partitions), schema id %d", topic, partitions, schema_id)
+        return publisher
+
+    def partitions(self) -> int:
+        """How many partitions the topic has; FailedPrecondition when the brokers lack it, Unavailable when they
+        cannot be asked within the acknowledgement bound. Blocking."""
+        try:
+            metadata = self._producer.list_topics(self._topic, timeout=self._timeout)
+        except KafkaException as exc:
+            raise Unavailable(f"Kafka cannot be asked for topic {self._topic!r}: {exc.args[0].str()}") from exc
+        topic = metadata.topics.get(self._topic)
+        if topic is None or topic.error is not None:
+            if topic is not None and topic.error.code() != KafkaError.UNKNOWN_TOPIC_OR_PART:
+                raise Unavailable(f"Kafka cannot describe topic {self._topic!r}: {topic.error.str()}")
+            raise FailedPrecondition(
+                f"Kafka has no topic {self._topic!r}: run `make schemas` to create the topics with their "
+                "partition counts"
+            )
+        return len(topic.partitions)
 
     async def publish(self, events: Sequence[PlaybackEvent]) -> None:
         if not events:
