@@ -107,7 +107,8 @@ def main(argv: list[str]) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        for topic in ensure_topics(args.bootstrap_servers, replication_factor=args.replication_factor):
+        topics = ensure_topics(args.bootstrap_servers, replication_factor=args.replication_factor, timeout=15.0)
+        for topic in topics:
             done = "created" if topic.created else "exists"
             print(f"schemas: topic {topic.name} {done} with {topic.partitions} partitions")
     except KafkaException as exc:

@@ -60,8 +60,13 @@ def ensure_topics(
 ) -> list[EnsuredTopic]:
     """Create each topic with its partition count, or check the existing one has it.
 
-    TopicMismatch when one has another count; KafkaException when the broker cannot be asked or refuses."""
-    admin = AdminClient({"bootstrap.servers": bootstrap_servers, "log_level": 3})
+    TopicMismatch when one has another count; KafkaException when the broker cannot be reached within `timeout`
+    or refuses."""
+    # Connection failures are retried every few milliseconds and each one is logged at level 3: the caller reports
+    # the one error that matters instead.
+    admin = AdminClient({"bootstrap.servers": bootstrap_servers, "log_level": 2})
+    # A creation request waits for a broker without ever timing out on its own: ask for one first.
+    admin.list_topics(timeout=timeout)
     ensured = []
     for spec in (each() for each in topics):
         future = admin.create_topics(

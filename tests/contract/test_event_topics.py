@@ -16,6 +16,7 @@ from confluent_kafka.admin import AdminClient
 
 from devstack.engines.apicurio import Apicurio
 from devstack.engines.kafka import Kafka
+from devstack.mesh import free_port
 from devstack.topics import TopicMismatch, TopicSpec, ensure_topics
 from tests.contract.event_bus import create_topic, delete_topic
 from ugc_svc.adapters.kafka_event_publisher import KafkaEventPublisher
@@ -34,10 +35,10 @@ def partitions_of(servers: str, topic: str) -> int | None:
     return len(metadata.partitions)
 
 
-def make_schemas(topic: str, partitions: int) -> subprocess.CompletedProcess[str]:
+def make_schemas(topic: str, partitions: int, **env_vars: str) -> subprocess.CompletedProcess[str]:
     """`make schemas` as its recipe runs it, for a topic of this test's own (the devstack engines' ports come
-    from the DEVSTACK_* variables this process has)."""
-    env = os.environ | {"UGC_EVENTS_TOPIC": topic, "UGC_EVENT_LOG_PARTITIONS": str(partitions)}
+    from the DEVSTACK_* variables this process has, unless `env_vars` names others)."""
+    env = os.environ | {"UGC_EVENTS_TOPIC": topic, "UGC_EVENT_LOG_PARTITIONS": str(partitions)} | env_vars
     return subprocess.run(
         [sys.executable, "-m", "devstack.schemas"],
         cwd=REPO,
@@ -92,6 +93,15 @@ def test_a_topic_with_another_partition_count_is_reported_and_left_alone(kafka: 
         assert "Traceback" not in result.stderr
     finally:
         delete_topic(servers, topic)
+
+
+def test_make_schemas_with_kafka_unreachable_says_so() -> None:
+    result = make_schemas(f"unreachable-{uuid.uuid4().hex[:10]}", 6, DEVSTACK_KAFKA_PORT=str(free_port()))
+    assert result.returncode == 1
+    assert "refused or cannot be reached" in result.stderr
+    assert "Traceback" not in result.stderr
+    # One line saying why, not librdkafka's retries one by one.
+    assert len(result.stderr.splitlines()) == 1, result.stderr
 
 
 def test_the_devstack_broker_does_not_create_a_topic_on_first_use(kafka: Kafka) -> None:
