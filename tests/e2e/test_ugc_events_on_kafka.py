@@ -117,7 +117,7 @@ def test_every_acknowledged_event_is_on_kafka_once_as_sent_read_by_kcat_and_avro
     mesh: Mesh, tools: EventTools, kafka: Kafka, apicurio: Apicurio, tmp_path: Path
 ) -> None:
     now = datetime.now(UTC)
-    alice, boris = f"alice-{RUN}", f"boris-{RUN}"
+    alice, boris = f"alice-{RUN}", f"борис-{RUN}"
     # Sent: (user, event as posted); the expected record follows from these and the ids the API answered.
     single = {
         "event_id": f"single-{RUN}",
