@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -46,6 +47,8 @@ _REPORT_SLACK_SECONDS = 1.5
 _POLL_SECONDS = 0.1
 # What a producer that failed for good may still hand over before it is dropped: it fails its queue at once.
 _RETIRE_FLUSH_SECONDS = 2.0
+# The shortest time between two new producers.
+_REPLACE_INTERVAL_SECONDS = 1.0
 # Registry error codes (Confluent's, which Apicurio keeps): subject not found, schema not found.
 _SUBJECT_NOT_FOUND = 40401
 _SCHEMA_NOT_FOUND = 40403
@@ -120,6 +123,7 @@ class KafkaEventPublisher:
         # producer, so that one thread alone ever swaps it.
         self._failure: KafkaError | None = None
         self._replacements = 0
+        self._next_replacement = 0.0
         self._stop = threading.Event()
         self._poller = threading.Thread(target=self._serve_reports, name="kafka-event-publisher", daemon=True)
         self._poller.start()
@@ -221,7 +225,7 @@ class KafkaEventPublisher:
                     log.exception("Kafka producer: serving delivery reports failed")
                     continue
                 self._failure = self._failure or error
-            if self._failure is not None:
+            if self._failure is not None and time.monotonic() >= self._next_replacement:
                 self._replace(current, self._failure)
 
     def _replace(self, failed: _Producing, error: KafkaError) -> None:
@@ -231,6 +235,9 @@ class KafkaEventPublisher:
         self._current = _Producing(Producer(self._config))
         self._failure = None
         self._replacements += 1
+        # A cause that outlives producers (say, a broker refusing this client's producer id) must not turn into
+        # a new producer every poll: meanwhile calls are refused by the dead one, at once.
+        self._next_replacement = time.monotonic() + _REPLACE_INTERVAL_SECONDS
         with contextlib.suppress(KafkaException, SystemError):
             failed.producer.purge()
         with contextlib.suppress(KafkaException, SystemError):
