@@ -240,6 +240,7 @@ async def test_service_killed_mid_batch_loses_no_acknowledged_event(
     report(
         f"{bus.name} killed mid-batch: {len(load.calls)} calls of 25 events, {len(load.calls) - len(unanswered)} "
         f"acknowledged (all {len(acknowledged)} events on the bus, {duplicates} twice), {len(unanswered)} cut by the "
-        f"kill: {sum(1 for n in landed if n)} of them on the bus anyway ({landed} events each)",
+        f"kill or refused after it: {sum(1 for n in landed if n)} of them on the bus anyway "
+        f"({[n for n in landed if n]} events each)",
         capsys,
     )
