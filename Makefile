@@ -46,7 +46,7 @@ run-stack: setup ## production profile: start the devstack engines, register the
 	$(PY) -m devstack.schemas
 	$(PY) -m devstack run --profile production
 
-schemas: setup ## register protos/avro/*.avsc in the devstack's schema registry (BACKWARD per subject; idempotent)
+schemas: setup ## create the Kafka topics (configured partitions) and register protos/avro/*.avsc (BACKWARD per subject); idempotent
 	$(PY) -m devstack.schemas
 
 engines: setup ## install and start every devstack engine (detached)

@@ -1,6 +1,8 @@
-"""`python -m devstack.schemas` (`make schemas`): register every bundled Avro schema (`protos/avro/*.avsc`) in the
-devstack's schema registry, each under the value subject of the topic it describes, with BACKWARD compatibility
-set on that subject. Idempotent: a schema the subject holds already keeps its id and adds no version.
+"""`python -m devstack.schemas` (`make schemas`): create the mesh's Kafka topics with their configured partition
+counts (`devstack/topics.py`), then register every bundled Avro schema (`protos/avro/*.avsc`) in the devstack's
+schema registry, each under the value subject of the topic it describes, with BACKWARD compatibility set on that
+subject. Idempotent: an existing topic with the configured count is kept, and a schema the subject holds already
+keeps its id and adds no version.
 
 Producers never register schemas (they refuse to start when theirs is missing), so this is where a changed
 schema meets the registry's compatibility check: a change that would break readers of the topic is refused with
@@ -15,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from confluent_kafka import KafkaException
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 
 # The HTTP library the registry client itself chose (httpx2 when installed, else httpx): its errors are what a
@@ -24,6 +27,8 @@ from confluent_kafka.schema_registry.common.schema_registry_client import Config
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 
 from devstack.engines.apicurio import Apicurio
+from devstack.engines.kafka import Kafka
+from devstack.topics import TopicMismatch, ensure_topics
 from meshkit.avro_wire import AvroSchema
 from meshkit.bundled_schemas import SCHEMA_DIR, bundled_schemas, value_subject
 from ugc_svc.settings import UgcSettings
@@ -88,7 +93,30 @@ def main(argv: list[str]) -> int:
         default=Apicurio().endpoints()["url"],
         help="Confluent-compatible registry API (default: the devstack's Apicurio, DEVSTACK_APICURIO_* settings)",
     )
+    kafka = Kafka()
+    parser.add_argument(
+        "--bootstrap-servers",
+        default=kafka.endpoints()["bootstrap_servers"],
+        help="Kafka brokers the topics are created on (default: the devstack's, DEVSTACK_KAFKA_* settings)",
+    )
+    parser.add_argument(
+        "--replication-factor",
+        type=int,
+        default=kafka.settings.topic_replication_factor,
+        help="replicas of each created topic (default: DEVSTACK_KAFKA_TOPIC_REPLICATION_FACTOR, 1)",
+    )
     args = parser.parse_args(argv)
+    try:
+        topics = ensure_topics(args.bootstrap_servers, replication_factor=args.replication_factor, timeout=15.0)
+        for topic in topics:
+            done = "created" if topic.created else "exists"
+            print(f"schemas: topic {topic.name} {done} with {topic.partitions} partitions")
+    except KafkaException as exc:
+        print(f"schemas: Kafka at {args.bootstrap_servers} refused or cannot be reached: {exc}", file=sys.stderr)
+        return 1
+    except TopicMismatch as exc:
+        print(f"schemas: {exc}", file=sys.stderr)
+        return 1
     try:
         for each in register_all(args.registry_url):
             print(f"schemas: {each.name}.avsc is id {each.schema_id} under {each.subject} (BACKWARD)")

@@ -53,7 +53,8 @@ class UgcSettings(ServiceSettings):
         6,
         ge=1,
         le=1024,
-        description="Embedded profile: partitions of the topic in the event log, fixed once the topic exists.",
+        description="Partitions of the playback topic, fixed once it exists: the embedded log's, and the count "
+        "`make schemas` creates the Kafka topic with (the same, so a user's events land in the same partition).",
     )
     schema_registry_timeout_seconds: float = Field(
         10.0, gt=0, le=120, description="Production profile: longest wait for one schema registry request."

@@ -61,6 +61,15 @@ class KafkaSettings(BaseSettings):
     controller_port: int = Field(9093, ge=1, le=65535)
     heap_max: str = "512m"
     java_opts: str = ""
+    auto_create_topics: bool = Field(
+        False,
+        description="Let the broker create a topic on first use. Off: topics are made on purpose (`make schemas`), "
+        "with their partition count, so a producer whose topic is missing fails instead of writing to a topic of "
+        "one partition.",
+    )
+    topic_replication_factor: int = Field(
+        1, ge=1, le=32767, description="Replicas of the topics `make schemas` creates (one node here: 1)."
+    )
 
 
 class Kafka(DetachedEngine):
@@ -181,6 +190,7 @@ class Kafka(DetachedEngine):
             "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
             "log.dirs": self.data_dir,
             "num.partitions": 1,
+            "auto.create.topics.enable": str(self.settings.auto_create_topics).lower(),
             # One node: internal topics can have one replica only.
             "offsets.topic.replication.factor": 1,
             "transaction.state.log.replication.factor": 1,

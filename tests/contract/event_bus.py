@@ -74,10 +74,11 @@ def event(user: str, n: int, **overrides: object) -> PlaybackEvent:
 # --- Kafka ----------------------------------------------------------------------------------------------------------
 
 
-def create_topic(servers: str, partitions: int = PARTITIONS) -> str:
+def create_topic(servers: str, partitions: int = PARTITIONS, config: dict[str, str] | None = None) -> str:
     name = f"contract-events-{uuid.uuid4().hex[:12]}"
     admin = AdminClient({"bootstrap.servers": servers})
-    admin.create_topics([NewTopic(name, num_partitions=partitions, replication_factor=1)])[name].result(timeout=30)
+    topic = NewTopic(name, num_partitions=partitions, replication_factor=1, config=config or {})
+    admin.create_topics([topic])[name].result(timeout=30)
     return name
 
 

@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from confluent_kafka.admin import AdminClient
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
 from devstack.engines.apicurio import Apicurio
@@ -251,6 +252,73 @@ async def test_sqlite_path_that_cannot_be_written_is_unavailable(tmp_path: Path)
     assert time.monotonic() - started < HANG_GUARD
 
 
+# --- Kafka: a producer that fails for good is replaced -----------------------------------------------------------
+
+
+async def test_kafka_producer_that_fails_for_good_is_replaced(
+    kafka: Kafka, apicurio: Apicurio, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A real fatal error from a real broker: with librdkafka's gap-less guarantee on, a batch the broker refuses
+    for good (larger than the topic's max.message.bytes) ends the idempotent producer. The calls in flight answer
+    Unavailable, the next call gets a new producer, and every acknowledged event is on the topic once."""
+    servers = kafka.endpoints()["bootstrap_servers"]
+    topic = create_topic(servers, partitions=1, config={"max.message.bytes": "1024"})
+    schema_id = register(
+        SchemaRegistryClient({"url": apicurio.endpoints()["url"], "timeout": 10}), value_subject(topic), BUNDLED
+    )
+    publisher = KafkaEventPublisher(
+        servers,
+        topic=topic,
+        schema=BUNDLED,
+        schema_id=schema_id,
+        timeout=10.0,
+        producer_config={"enable.gapless.guarantee": True},
+    )
+    try:
+        before = event("fatal", 1)
+        await publisher.publish([before])
+
+        too_large = event("fatal", 2, device="x" * 4000)
+        alongside = [[event("fatal", 10 + n)] for n in range(5)]
+        started = time.monotonic()
+        async with asyncio.timeout(HANG_GUARD + 10):
+            outcomes = await asyncio.gather(
+                publisher.publish([too_large]), *(publisher.publish(call) for call in alongside), return_exceptions=True
+            )
+        answered = time.monotonic() - started
+        assert isinstance(outcomes[0], Unavailable), outcomes[0]
+        assert all(o is None or isinstance(o, Unavailable) for o in outcomes[1:]), outcomes
+        acknowledged = [before] + [call[0] for call, o in zip(alongside, outcomes[1:], strict=True) if o is None]
+
+        # The polling thread replaces the producer once it has seen the fatal error.
+        deadline = time.monotonic() + 30
+        while publisher.replacements == 0:
+            assert time.monotonic() < deadline, "the failed producer was not replaced"
+            await asyncio.sleep(0.05)
+        after = event("fatal", 3)
+        await publisher.publish([after])
+        acknowledged.append(after)
+    finally:
+        await publisher.close()
+
+    reader = KafkaReader(servers, topic, partitions=1)
+    schema = registry_schema(SchemaRegistryClient({"url": apicurio.endpoints()["url"], "timeout": 10}))
+    records = reader.read(len(acknowledged))
+    on_topic = [from_record(decode(r.value, schema(schema_id_of(r.value)))).event_id for r in records]
+    assert reader.total() == len(on_topic)
+    for each in acknowledged:
+        assert on_topic.count(each.event_id) == 1, each.event_id
+    assert too_large.event_id not in on_topic
+    assert publisher.replacements == 1
+    assert any("failed for good" in r.getMessage() for r in caplog.records if r.levelname == "ERROR")
+    delete_topic(servers, topic)
+    with capsys.disabled():  # what the run saw
+        print(  # noqa: T201
+            f"\nkafka fatal error: calls answered in {answered:.2f} s; "
+            f"{len(acknowledged) - 2} of {len(alongside)} calls alongside acknowledged; producer replaced once"
+        )
+
+
 # --- the embedded log is shared by processes ------------------------------------------------------------------
 
 _OTHER_PROCESS = textwrap.dedent(
@@ -327,6 +395,30 @@ async def test_kafka_publisher_refuses_to_start_when_the_subject_holds_another_s
         await KafkaEventPublisher.open(
             "127.0.0.1:1", registry_url=url, topic=topic, ack_timeout=TIMEOUT, registry_timeout=10.0
         )
+
+
+async def test_kafka_publisher_refuses_to_start_without_its_topic(kafka: Kafka, apicurio: Apicurio) -> None:
+    url = apicurio.endpoints()["url"]
+    topic = f"no-topic-{time.time_ns()}"
+    # The schema is there, the topic is not: `make schemas` half done, or a topic deleted since.
+    register(SchemaRegistryClient({"url": url, "timeout": 10}), value_subject(topic), BUNDLED)
+    servers = kafka.endpoints()["bootstrap_servers"]
+    with pytest.raises(FailedPrecondition, match=f"Kafka has no topic '{topic}': run `make schemas`"):
+        await KafkaEventPublisher.open(servers, registry_url=url, topic=topic, ack_timeout=5.0, registry_timeout=10.0)
+    # Asking for it did not create it.
+    assert topic not in AdminClient({"bootstrap.servers": servers}).list_topics(timeout=10).topics
+
+
+async def test_kafka_publisher_with_the_brokers_down_does_not_start(apicurio: Apicurio) -> None:
+    url = apicurio.endpoints()["url"]
+    topic = f"brokers-down-{time.time_ns()}"
+    register(SchemaRegistryClient({"url": url, "timeout": 10}), value_subject(topic), BUNDLED)
+    started = time.monotonic()
+    with pytest.raises(Unavailable, match="Kafka cannot be asked"):
+        await KafkaEventPublisher.open(
+            f"127.0.0.1:{free_port()}", registry_url=url, topic=topic, ack_timeout=TIMEOUT, registry_timeout=10.0
+        )
+    assert time.monotonic() - started < HANG_GUARD
 
 
 async def test_kafka_publisher_with_the_registry_down_is_unavailable() -> None:

@@ -31,6 +31,7 @@ from devstack.engines.kafka import Kafka
 from devstack.engines.opensearch import OpenSearch
 from devstack.schemas import register_all
 from devstack.services import SERVICES
+from devstack.topics import ensure_topics
 from tests.e2e.conftest import Mesh, drop_index_versions, launched_mesh
 from tests.unit.fakes_legacy_export import movie_row, write_export
 
@@ -106,7 +107,9 @@ def mesh(
     ferretdb: FerretDB,
 ) -> Iterator[Mesh]:
     """`devstack run --profile production`, which demands every engine healthy and of its pinned version."""
-    # As `make run-stack` does first: the UGC service starts only once the registry holds its event schema.
+    # As `make run-stack` does first: the UGC service starts only once Kafka has its topic and the registry its
+    # event schema.
+    ensure_topics(kafka.endpoints()["bootstrap_servers"], replication_factor=kafka.settings.topic_replication_factor)
     register_all(apicurio.endpoints()["url"])
     with contextlib.ExitStack() as stack:
         # launched_mesh hands the devstack a copy of this process's environment, read only at start.
