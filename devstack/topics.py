@@ -19,6 +19,7 @@ from confluent_kafka.admin import AdminClient
 # confluent_kafka.admin re-exports NewTopic without declaring it; its home is the typed C extension.
 from confluent_kafka.cimpl import NewTopic
 
+from sink_svc.settings import SinkSettings
 from ugc_svc.settings import UgcSettings
 
 _METADATA_POLL_SECONDS = 0.1
@@ -47,8 +48,13 @@ def _playback_topic() -> TopicSpec:
     return TopicSpec(settings.events_topic, settings.event_log_partitions)
 
 
+def _dead_letter_topic() -> TopicSpec:
+    settings = SinkSettings()
+    return TopicSpec(settings.dead_letter_topic, settings.event_log_partitions)
+
+
 # Read from the settings the producers read, so a topic renamed or resized in the environment is the one made.
-TOPICS: Sequence[Callable[[], TopicSpec]] = (_playback_topic,)
+TOPICS: Sequence[Callable[[], TopicSpec]] = (_playback_topic, _dead_letter_topic)
 
 
 def ensure_topics(
