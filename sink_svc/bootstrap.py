@@ -15,9 +15,9 @@ from meshkit.bundled_schemas import bundled_schema
 from meshkit.event_consumer import EventConsumer
 from meshkit.record_publisher import RecordPublisher
 from meshkit.server import GrpcService
+from meshkit.writer_schemas import WriterSchemas
 from sink_svc.adapters.prometheus_load_metrics import PrometheusLoadMetrics
 from sink_svc.ports.playback_analytics import PlaybackAnalytics
-from sink_svc.ports.writer_schemas import WriterSchemas
 from sink_svc.service_layer.load_events import EventLoader, LoadSettings
 from sink_svc.settings import SinkSettings
 
@@ -67,7 +67,7 @@ async def _open_bus(
         from meshkit.embedded_schema_registry import EmbeddedSchemaRegistry  # noqa: PLC0415
         from meshkit.sqlite_event_consumer import SqliteEventConsumer  # noqa: PLC0415
         from meshkit.sqlite_record_publisher import SqliteRecordPublisher  # noqa: PLC0415
-        from sink_svc.adapters.sqlite_writer_schemas import SqliteWriterSchemas  # noqa: PLC0415
+        from meshkit.sqlite_writer_schemas import SqliteWriterSchemas  # noqa: PLC0415
 
         timeout = settings.event_bus_timeout_seconds
         log_file = await asyncio.to_thread(EmbeddedLog, settings.event_log_path, busy_timeout=timeout)
@@ -86,7 +86,7 @@ async def _open_bus(
         return consumer, publisher, SqliteWriterSchemas(EmbeddedSchemaRegistry(log_file))
     from meshkit.kafka_event_consumer import KafkaEventConsumer  # noqa: PLC0415
     from meshkit.kafka_record_publisher import KafkaRecordPublisher  # noqa: PLC0415
-    from sink_svc.adapters.registry_writer_schemas import RegistryWriterSchemas  # noqa: PLC0415
+    from meshkit.registry_writer_schemas import RegistryWriterSchemas  # noqa: PLC0415
 
     kafka_consumer = KafkaEventConsumer(
         settings.kafka_bootstrap_servers,

@@ -16,8 +16,8 @@ from enum import StrEnum
 
 from meshkit.avro_wire import AvroSchema, WireFormatError, decode, schema_id_of
 from meshkit.event_consumer import ConsumedRecord
+from meshkit.writer_schemas import UnknownSchema, WriterSchemas
 from sink_svc.domain.playback_event import PlaybackEvent
-from sink_svc.ports.writer_schemas import UnknownSchema, WriterSchemas
 
 
 class PoisonReason(StrEnum):

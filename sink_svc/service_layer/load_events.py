@@ -28,11 +28,11 @@ from meshkit.avro_wire import AvroSchema
 from meshkit.errors import Unavailable
 from meshkit.event_consumer import CommitRefused, ConsumedRecord, EventConsumer, TopicPartition
 from meshkit.record_publisher import OutgoingRecord, RecordPublisher
+from meshkit.writer_schemas import WriterSchemas
 from sink_svc.domain.event_batch import EventBatch
 from sink_svc.domain.playback_event import PlaybackEvent
 from sink_svc.ports.load_metrics import LoadMetrics
 from sink_svc.ports.playback_analytics import PlaybackAnalytics
-from sink_svc.ports.writer_schemas import WriterSchemas
 from sink_svc.service_layer.decoding import Poison, decode_record
 
 log = logging.getLogger("sink.load")

@@ -1,7 +1,7 @@
-"""The sink's WriterSchemas port, one suite over both adapters: the embedded registry in the event log's SQLite
+"""The WriterSchemas port, one suite over both adapters: the embedded registry in the event log's SQLite
 file, and the devstack's Apicurio through its Confluent-compatible API (reached through a relay the test cuts).
 
-The cases are the promises of sink_svc/ports/writer_schemas.py.
+The cases are the promises of meshkit/writer_schemas.py.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from meshkit.avro_wire import AvroSchema
 from meshkit.embedded_log import EmbeddedLog
 from meshkit.embedded_schema_registry import EmbeddedSchemaRegistry
 from meshkit.errors import Unavailable
-from sink_svc.adapters.registry_writer_schemas import RegistryWriterSchemas
-from sink_svc.adapters.sqlite_writer_schemas import SqliteWriterSchemas
-from sink_svc.ports.writer_schemas import UnknownSchema, WriterSchemas
+from meshkit.registry_writer_schemas import RegistryWriterSchemas
+from meshkit.sqlite_writer_schemas import SqliteWriterSchemas
+from meshkit.writer_schemas import UnknownSchema, WriterSchemas
 from tests.tcp_relay import TcpRelay
 
 ADAPTERS = ["sqlite", pytest.param("registry", marks=pytest.mark.apicurio)]

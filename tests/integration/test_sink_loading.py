@@ -21,8 +21,8 @@ from meshkit.embedded_schema_registry import EmbeddedSchemaRegistry
 from meshkit.record_publisher import OutgoingRecord
 from meshkit.sqlite_event_consumer import SqliteEventConsumer
 from meshkit.sqlite_record_publisher import SqliteRecordPublisher
+from meshkit.sqlite_writer_schemas import SqliteWriterSchemas
 from sink_svc.adapters.chdb_playback_analytics import ChdbPlaybackAnalytics
-from sink_svc.adapters.sqlite_writer_schemas import SqliteWriterSchemas
 from sink_svc.domain import viewing_time
 from sink_svc.domain.event_batch import EventBatch
 from sink_svc.domain.playback_event import PlaybackEvent

@@ -7,7 +7,7 @@ import asyncio
 from meshkit.avro_wire import AvroSchema
 from meshkit.embedded_schema_registry import EmbeddedSchemaRegistry
 from meshkit.errors import NotFound
-from sink_svc.ports.writer_schemas import UnknownSchema
+from meshkit.writer_schemas import UnknownSchema
 
 
 class SqliteWriterSchemas:

@@ -17,7 +17,7 @@ from confluent_kafka.schema_registry.error import SchemaRegistryError
 
 from meshkit.avro_wire import AvroSchema
 from meshkit.errors import Unavailable
-from sink_svc.ports.writer_schemas import UnknownSchema
+from meshkit.writer_schemas import UnknownSchema
 
 # Confluent's error code for "schema not found", which Apicurio keeps.
 _SCHEMA_NOT_FOUND = 40403

@@ -1,4 +1,6 @@
-"""Port: the Avro schema a record was written with, by the registry id in its Confluent header."""
+"""Port: the Avro schema a record was written with, by the registry id in its Confluent header (the sink and
+UGC's projections read records of any producer's schema version). Adapters: `meshkit.registry_writer_schemas`,
+`meshkit.sqlite_writer_schemas`."""
 
 from __future__ import annotations
 
