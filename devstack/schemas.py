@@ -37,6 +37,7 @@ from ugc_svc.settings import UgcSettings
 # renamed in the environment gets its schema under the new subject. A schema file missing here is an error.
 TOPICS: Mapping[str, Callable[[], str]] = {
     "playback_event": lambda: UgcSettings().events_topic,
+    "rating_change": lambda: UgcSettings().ratings_topic,
 }
 _SUBJECT_NOT_FOUND = 40401
 

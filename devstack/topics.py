@@ -48,13 +48,18 @@ def _playback_topic() -> TopicSpec:
     return TopicSpec(settings.events_topic, settings.event_log_partitions)
 
 
+def _ratings_topic() -> TopicSpec:
+    settings = UgcSettings()
+    return TopicSpec(settings.ratings_topic, settings.event_log_partitions)
+
+
 def _dead_letter_topic() -> TopicSpec:
     settings = SinkSettings()
     return TopicSpec(settings.dead_letter_topic, settings.event_log_partitions)
 
 
 # Read from the settings the producers read, so a topic renamed or resized in the environment is the one made.
-TOPICS: Sequence[Callable[[], TopicSpec]] = (_playback_topic, _dead_letter_topic)
+TOPICS: Sequence[Callable[[], TopicSpec]] = (_playback_topic, _ratings_topic, _dead_letter_topic)
 
 
 def ensure_topics(

@@ -39,6 +39,18 @@ class UgcSettings(ServiceSettings):
         pattern=r"^[A-Za-z0-9._-]{1,249}$",
         description="The topic playback events are published to (its registry subject is <topic>-value).",
     )
+    ratings_topic: str = Field(
+        "ugc.rating-changes",
+        pattern=r"^[A-Za-z0-9._-]{1,249}$",
+        description="The topic rating changes are published to, keyed by movie (its registry subject is "
+        "<topic>-value).",
+    )
+    consumer_session_timeout_seconds: float = Field(
+        10.0,
+        ge=1,
+        le=300,
+        description="The projections' consumer groups: a member silent this long loses its partitions to the others.",
+    )
     event_bus_timeout_seconds: float = Field(
         5.0,
         gt=0,

@@ -60,10 +60,6 @@ NOT_SERVED_YET = frozenset(
         "UgcService_SetProgress",
         "UgcService_GetProgress",
         "UgcService_ListProgress",
-        "UgcService_SetRating",
-        "UgcService_DeleteRating",
-        "UgcService_ListRatings",
-        "UgcService_GetMovieRating",
     }
 )
 

@@ -28,12 +28,12 @@ def write_schema(directory: Path, document: dict[str, object]) -> None:
 def test_bundled_schemas_register_idempotently_with_backward_compatibility(apicurio: Apicurio) -> None:
     url = apicurio.endpoints()["url"]
     topic = f"schemas-{uuid.uuid4().hex[:10]}"
-    topics = {"playback_event": lambda: topic}
+    topics = {"playback_event": lambda: topic, "rating_change": lambda: f"{topic}-ratings"}
 
     first = register_all(url, topics=topics)
     again = register_all(url, topics=topics)
 
-    assert [(r.subject, r.schema_id) for r in first] == [(f"{topic}-value", first[0].schema_id)]
+    assert [r.subject for r in first] == [f"{topic}-value", f"{topic}-ratings-value"]
     assert again == first
     client = SchemaRegistryClient({"url": url, "timeout": 10})
     assert client.get_versions(f"{topic}-value") == [1]
@@ -52,9 +52,9 @@ def test_a_compatible_change_is_a_new_version_and_an_incompatible_one_is_refused
 ) -> None:
     url = apicurio.endpoints()["url"]
     topic = f"schemas-{uuid.uuid4().hex[:10]}"
-    topics = {"playback_event": lambda: topic}
+    topics = {"playback_event": lambda: topic, "rating_change": lambda: f"{topic}-ratings"}
     document = json.loads((SCHEMA_DIR / "playback_event.avsc").read_text())
-    (original,) = register_all(url, topics=topics)
+    original = next(r for r in register_all(url, topics=topics) if r.name == "playback_event")
 
     optional = {"name": "app_version", "type": ["null", "string"], "default": None}
     write_schema(tmp_path / "compatible", {**document, "fields": [*document["fields"], optional]})

@@ -48,7 +48,14 @@ pytestmark = [
 # prove that its data is in that engine, as the search tests prove it for OpenSearch.
 PRODUCTION_ADAPTERS: dict[str, dict[str, str]] = {
     "search": {"search_index": "opensearch"},
-    "ugc": {"event_publisher": "kafka", "resume_positions": "mongodb", "favourites": "mongodb"},
+    "ugc": {
+        "event_publisher": "kafka",
+        "record_publisher": "kafka",
+        "writer_schemas": "registry",
+        "resume_positions": "mongodb",
+        "favourites": "mongodb",
+        "ratings": "mongodb",
+    },
     "sink": {
         "event_consumer": "kafka",
         "record_publisher": "kafka",

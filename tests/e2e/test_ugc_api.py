@@ -349,8 +349,84 @@ def test_the_operations_not_served_yet_answer_501_json_and_no_other_does(
 
 
 def test_an_unserved_users_operation_still_needs_a_token(http: httpx.Client) -> None:
-    assert_json_error(http.get("/api/v1/ugc/ratings"), 401, 16)
-    assert_json_error(http.get("/api/v1/movies/tt0076759/rating"), 501, 12)
+    assert_json_error(http.get("/api/v1/ugc/progress"), 401, 16)
+
+
+# --- ratings --------------------------------------------------------------------------------------------------------
+
+RATINGS = "/api/v1/ugc/ratings"
+
+
+def movie_rating(http: httpx.Client, movie: str, count: int) -> dict[str, Any]:
+    """The public summary once the projection has applied `count` ratings of the movie (it lags the answer to
+    PUT by a poll or two)."""
+    deadline = time.monotonic() + 20
+    while True:
+        reply = http.get(f"/api/v1/movies/{movie}/rating")
+        assert reply.status_code == 200, reply.text
+        body: dict[str, Any] = reply.json()
+        if body["count"] == count or time.monotonic() > deadline:
+            return body
+        time.sleep(0.1)
+
+
+def test_ratings_are_applied_and_averaged_per_movie_and_public_to_read(
+    http: httpx.Client, key: rsa.RSAPrivateKey
+) -> None:
+    movie = f"tt-r-{uuid.uuid4().hex[:10]}"
+    alice, bob = (token_for(f"u-rate-{name}-{uuid.uuid4()}", key) for name in ("alice", "bob"))
+    before = datetime.now(UTC) - timedelta(seconds=1)
+    set_reply = http.put(f"{RATINGS}/{movie}", json={"score": 9}, headers=bearer(alice))
+    assert set_reply.status_code == 200, set_reply.text
+    rating = set_reply.json()["rating"]
+    assert (rating["movie_id"], rating["score"]) == (movie, 9)
+    assert before <= datetime.fromisoformat(rating["updated_at"]) <= datetime.now(UTC) + timedelta(seconds=1)
+    assert http.put(f"{RATINGS}/{movie}", json={"score": 4}, headers=bearer(bob)).status_code == 200
+    assert http.put(f"{RATINGS}/{movie}", json={"score": 6}, headers=bearer(alice)).status_code == 200
+
+    summary = movie_rating(http, movie, 2)
+
+    assert summary == {"movie_id": movie, "count": 2, "average": 5.0}
+    deadline = time.monotonic() + 20
+    while (mine := http.get(RATINGS, headers=bearer(alice)).json()["items"])[0]["score"] != 6:
+        assert time.monotonic() < deadline, mine
+        time.sleep(0.1)
+    assert [(item["movie_id"], item["score"]) for item in mine] == [(movie, 6)]
+
+
+def test_a_removed_rating_leaves_the_list_and_the_average(http: httpx.Client, key: rsa.RSAPrivateKey) -> None:
+    movie = f"tt-r-{uuid.uuid4().hex[:10]}"
+    alice, bob = (token_for(f"u-rate-{name}-{uuid.uuid4()}", key) for name in ("alice", "bob"))
+    assert http.put(f"{RATINGS}/{movie}", json={"score": 2}, headers=bearer(alice)).status_code == 200
+    assert http.put(f"{RATINGS}/{movie}", json={"score": 8}, headers=bearer(bob)).status_code == 200
+    assert movie_rating(http, movie, 2)["average"] == 5.0
+
+    for _ in range(2):
+        removed = http.delete(f"{RATINGS}/{movie}", headers=bearer(alice))
+        assert removed.status_code == 200, removed.text
+
+    assert movie_rating(http, movie, 1) == {"movie_id": movie, "count": 1, "average": 8.0}
+    assert http.get(RATINGS, headers=bearer(alice)).json()["items"] == []
+
+
+def test_a_movie_nobody_rated_has_count_zero_and_no_average(http: httpx.Client) -> None:
+    reply = http.get(f"/api/v1/movies/tt-none-{uuid.uuid4().hex[:8]}/rating")
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["count"] == 0
+    assert "average" not in reply.json()
+
+
+def test_a_score_outside_0_to_10_or_missing_is_400_json(http: httpx.Client, key: rsa.RSAPrivateKey) -> None:
+    token = token_for("u-rate-bad", key)
+    for body in ({"score": 11}, {"score": -1}, {}):
+        reply = http.put(f"{RATINGS}/tt1", json=body, headers=bearer(token))
+        assert field_violations(assert_json_error(reply, 400, 3))[0][0] == "score", body
+
+
+def test_ratings_need_a_token_to_change_or_list(http: httpx.Client) -> None:
+    assert_json_error(http.put(f"{RATINGS}/tt1", json={"score": 5}), 401, 16)
+    assert_json_error(http.delete(f"{RATINGS}/tt1"), 401, 16)
+    assert_json_error(http.get(RATINGS), 401, 16)
 
 
 def test_a_full_batch_of_bad_events_is_400_naming_as_many_as_fit(http: httpx.Client, key: rsa.RSAPrivateKey) -> None:

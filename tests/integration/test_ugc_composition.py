@@ -32,9 +32,12 @@ async def test_the_embedded_profile_prepares_its_sqlite_file(tmp_path: Path) -> 
 
     settings = UgcSettings(profile="embedded", sqlite_path=path, event_log_path=tmp_path / "events.sqlite3")
     async with build(settings) as services:
-        assert [s.name for s in services] == ["cinemesh.ugc.v1.UgcService"]
+        assert [s.name for s in services] == ["cinemesh.ugc.v1.UgcService", "ratings projection"]
         assert engine_reported("resume_positions", "sqlite:SqliteResumePositions") == 1.0
         assert engine_reported("favourites", "sqlite:SqliteFavourites") == 1.0
+        assert engine_reported("ratings", "sqlite:SqliteRatings") == 1.0
+        assert engine_reported("record_publisher", "sqlite:SqliteRecordPublisher") == 1.0
+        assert engine_reported("writer_schemas", "sqlite:SqliteWriterSchemas") == 1.0
         with sqlite3.connect(path) as connection:
             tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             journal = connection.execute("PRAGMA journal_mode").fetchone()[0]

@@ -68,7 +68,7 @@ def test_the_bundled_schema_keeps_times_in_milliseconds_and_optional_fields_defa
         assert fields[name]["type"] == {"type": "long", "logicalType": "timestamp-millis"}
     for name in ("device", "playback_session_id"):
         assert (fields[name]["type"], fields[name]["default"]) == (["null", "string"], None)
-    assert set(bundled_schemas()) == {"playback_event"}
+    assert set(bundled_schemas()) == {"playback_event", "rating_change"}
     assert value_subject("ugc.playback-events") == "ugc.playback-events-value"
 
 

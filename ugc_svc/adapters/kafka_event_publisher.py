@@ -55,9 +55,11 @@ _SCHEMA_NOT_FOUND = 40403
 _REGISTER_HINT = "run `make schemas` to register the bundled schemas (protos/avro/*.avsc)"
 
 
-def registered_schema_id(registry_url: str, subject: str, schema: AvroSchema, timeout: float) -> int:
-    """The id `subject` holds `schema` under; FailedPrecondition when it does not hold it, Unavailable when the
-    registry cannot be asked. Blocking."""
+def registered_schema_id(
+    registry_url: str, subject: str, schema: AvroSchema, timeout: float, name: str = SCHEMA_NAME
+) -> int:
+    """The id `subject` holds `schema` (the bundled `<name>.avsc`) under; FailedPrecondition when it does not hold
+    it, Unavailable when the registry cannot be asked. Blocking."""
     client = SchemaRegistryClient({"url": registry_url, "timeout": timeout, "max.retries": 1})
     try:
         schema_id = client.lookup_schema(subject, Schema(schema.text, "AVRO")).schema_id
@@ -65,7 +67,7 @@ def registered_schema_id(registry_url: str, subject: str, schema: AvroSchema, ti
         if exc.error_code == _SUBJECT_NOT_FOUND or exc.http_status_code == 404:
             what = "no such subject" if exc.error_code == _SUBJECT_NOT_FOUND else "another schema"
             raise FailedPrecondition(
-                f"the schema registry at {registry_url} does not hold the bundled {SCHEMA_NAME}.avsc under "
+                f"the schema registry at {registry_url} does not hold the bundled {name}.avsc under "
                 f"{subject!r} ({what}): {_REGISTER_HINT}"
             ) from None
         raise Unavailable(f"the schema registry at {registry_url} failed: {exc}") from exc

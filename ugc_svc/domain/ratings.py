@@ -44,6 +44,30 @@ class Rating:
 
 
 @dataclass(frozen=True)
+class RatingRequest:
+    """A user asked to set (`score`) or remove (`score` None) their rating of a movie; not applied yet: the
+    ratings log orders it among the movie's other changes, and the projection applies it in that order."""
+
+    change_id: str
+    user_id: str
+    movie_id: str
+    score: int | None
+    changed_at: datetime
+
+    def __post_init__(self) -> None:
+        check_id(self.change_id, "change_id")
+        check_id(self.user_id, "user_id")
+        check_id(self.movie_id, "movie_id")
+        if self.score is not None:
+            check_score(self.score)
+        object.__setattr__(self, "changed_at", truncated(self.changed_at, "changed_at"))
+
+    def at(self, offset: int) -> RatingChange:
+        """The change as the log holds it, at `offset` of the movie's partition."""
+        return RatingChange(self.user_id, self.movie_id, self.score, self.changed_at, offset)
+
+
+@dataclass(frozen=True)
 class RatingChange:
     """A user set (`score`) or removed (`score` None) their rating of a movie; the log holds it at `offset`."""
 

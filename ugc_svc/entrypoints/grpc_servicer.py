@@ -17,19 +17,27 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from meshkit.errors import FieldViolation, InvalidArgument, Unimplemented
 from ugc_svc.domain.event_batch import SubmittedEvent
 from ugc_svc.domain.favourites import Favourite
+from ugc_svc.domain.ratings import Rating
 from ugc_svc.entrypoints.caller import Context, caller_user_id
 from ugc_svc.ports.event_publisher import EventPublisher
 from ugc_svc.ports.favourites import Favourites
+from ugc_svc.ports.rating_log import RatingLog
+from ugc_svc.ports.ratings import Ratings
 from ugc_svc.service_layer.favourites import add_favourite, list_favourites, remove_favourite
+from ugc_svc.service_layer.ratings import list_ratings, movie_rating, remove_rating, set_rating
 from ugc_svc.service_layer.record_events import record_playback_events
 
 SERVICE_NAME: str = ugc_pb2.DESCRIPTOR.services_by_name["UgcService"].full_name
 
 
 class UgcServicer(ugc_pb2_grpc.UgcServiceServicer):
-    def __init__(self, publisher: EventPublisher, favourites: Favourites) -> None:
+    def __init__(
+        self, publisher: EventPublisher, favourites: Favourites, rating_log: RatingLog, ratings: Ratings
+    ) -> None:
         self._publisher = publisher
         self._favourites = favourites
+        self._rating_log = rating_log
+        self._ratings = ratings
 
     async def RecordPlaybackEvents(
         self, request: ugc_pb2.RecordPlaybackEventsRequest, context: Context
@@ -77,20 +85,32 @@ class UgcServicer(ugc_pb2_grpc.UgcServiceServicer):
         )
 
     async def SetRating(self, request: ugc_pb2.SetRatingRequest, context: Context) -> ugc_pb2.SetRatingResponse:
-        raise _not_served(context, "ratings")
+        user_id = caller_user_id(context)
+        rating = await set_rating(request.movie_id, request.score, user_id=user_id, log=self._rating_log)
+        return ugc_pb2.SetRatingResponse(rating=rating_message(rating))
 
     async def DeleteRating(
         self, request: ugc_pb2.DeleteRatingRequest, context: Context
     ) -> ugc_pb2.DeleteRatingResponse:
-        raise _not_served(context, "ratings")
+        user_id = caller_user_id(context)
+        await remove_rating(request.movie_id, user_id=user_id, log=self._rating_log)
+        return ugc_pb2.DeleteRatingResponse()
 
     async def ListRatings(self, request: ugc_pb2.ListRatingsRequest, context: Context) -> ugc_pb2.ListRatingsResponse:
-        raise _not_served(context, "ratings")
+        user_id = caller_user_id(context)
+        limit = request.page_size if request.HasField("page_size") else None
+        with _fields_named_as_sent(_PAGE_FIELDS):
+            page = await list_ratings(user_id=user_id, ratings=self._ratings, limit=limit, cursor=request.page_token)
+        return ugc_pb2.ListRatingsResponse(
+            items=[rating_message(rating) for rating in page.items], next_page_token=page.next_cursor or ""
+        )
 
     async def GetMovieRating(
         self, request: ugc_pb2.GetMovieRatingRequest, context: Context
     ) -> ugc_pb2.GetMovieRatingResponse:
-        raise Unimplemented("movie ratings are not served yet")
+        # Public: no caller needed.
+        summary = await movie_rating(request.movie_id, ratings=self._ratings)
+        return ugc_pb2.GetMovieRatingResponse(movie_id=summary.movie_id, average=summary.average, count=summary.count)
 
 
 # The port names a page by `limit` and `cursor`; the client sent `page_size` and `page_token`. A cursor is
@@ -120,6 +140,12 @@ def favorite_message(favourite: Favourite) -> ugc_pb2.Favorite:
     added_at = Timestamp()
     added_at.FromDatetime(favourite.added_at)
     return ugc_pb2.Favorite(movie_id=favourite.movie_id, added_at=added_at)
+
+
+def rating_message(rating: Rating) -> ugc_pb2.Rating:
+    updated_at = Timestamp()
+    updated_at.FromDatetime(rating.updated_at)
+    return ugc_pb2.Rating(movie_id=rating.movie_id, score=rating.score, updated_at=updated_at)
 
 
 def _not_served(context: Context, what: str) -> Unimplemented:
