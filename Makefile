@@ -21,6 +21,8 @@ OASDIFF_VERSION := v1.37.0
 OASDIFF := $(CACHE)/bin/oasdiff-$(OASDIFF_VERSION)
 PROTOS := $(shell find protos -name '*.proto' | sort)
 VENV_STAMP := $(VENV)/.installed
+# The images (docs/delivery.md): one per service, the ETL's and the gateway's.
+DOCKERFILES := search_svc/Dockerfile ugc_svc/Dockerfile sink_svc/Dockerfile etl/Dockerfile envoy/Dockerfile
 GEN_STAMP := $(BUILD)/.generated
 PYTEST ?= $(BIN)/pytest
 # Plugins such as protoc-gen-mypy live in the virtualenv.
@@ -66,6 +68,7 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/buf lint
+	$(BIN)/hadolint $(DOCKERFILES)
 
 typecheck: setup
 	$(BIN)/mypy .
