@@ -25,6 +25,7 @@ KUSTOMIZE := $(CACHE)/bin/kustomize-$(KUSTOMIZE_VERSION)
 KUBECONFORM_VERSION := v0.7.0
 KUBECONFORM := $(CACHE)/bin/kubeconform-$(KUBECONFORM_VERSION)
 K8S_TOOLS := $(CACHE)/venvs/k8s-tools-$(shell sha256sum k8s/tools.lock | cut -c1-12)
+K8S_VALIDATORS := $(CACHE)/node/k8s-validators-$(shell cat k8s/validators/package-lock.json k8s/validators/*.mjs | sha256sum | cut -c1-12)
 PROTOS := $(shell find protos -name '*.proto' | sort)
 VENV_STAMP := $(VENV)/.installed
 # The images (docs/delivery.md): one per service, the ETL's and the gateway's.
@@ -110,8 +111,9 @@ fuzz: setup ## schemathesis, long: FUZZ_EXAMPLES (1000) an operation, a fresh se
 engine-tests: setup ## the engines' smoke tests (starts and stops the engines unless already running)
 	$(PYTEST) -m engines
 
-k8s-validate: setup $(KUSTOMIZE) $(KUBECONFORM) $(K8S_TOOLS)/.installed ## render k8s/ overlays; kubeconform (strict, CRDs), checkov, manifest tests
-	$(PY) -m devstack.k8s --kustomize $(KUSTOMIZE) --kubeconform $(KUBECONFORM) --tools-venv $(K8S_TOOLS) --out $(BUILD)/k8s
+k8s-validate: setup $(KUSTOMIZE) $(KUBECONFORM) $(K8S_TOOLS)/.installed $(K8S_VALIDATORS)/.installed ## render k8s/ overlays; kubeconform (strict, CRDs), checkov, manifest tests
+	$(PY) -m devstack.k8s --kustomize $(KUSTOMIZE) --kubeconform $(KUBECONFORM) --tools-venv $(K8S_TOOLS) \
+	  --validators $(K8S_VALIDATORS) --out $(BUILD)/k8s
 	$(PYTEST) -q tests/integration/test_k8s_manifests.py
 
 locks: setup ## recompile requirements.lock, requirements-runtime.lock and k8s/tools.lock after a change of pins
@@ -172,6 +174,14 @@ $(K8S_TOOLS)/.installed: k8s/tools.lock $(VENV_STAMP)
 	rm -rf $(K8S_TOOLS)
 	$(BIN)/uv venv -q --python $(PY) $(K8S_TOOLS)
 	$(BIN)/uv pip install -q --python $(K8S_TOOLS)/bin/python --require-hashes --no-build -r k8s/tools.lock
+	touch $@
+
+# npm's validators of the operators' resources whose CRDs no registry serves, pinned by package-lock.json.
+$(K8S_VALIDATORS)/.installed: k8s/validators/package.json k8s/validators/package-lock.json $(wildcard k8s/validators/*.mjs)
+	@command -v npm >/dev/null || { echo "Node.js 20+ with npm is needed once for make k8s-validate" >&2; exit 1; }
+	rm -rf $(K8S_VALIDATORS) && mkdir -p $(K8S_VALIDATORS)
+	cp k8s/validators/package.json k8s/validators/package-lock.json k8s/validators/*.mjs $(K8S_VALIDATORS)/
+	cd $(K8S_VALIDATORS) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 $(VALIDATE_PROTO):

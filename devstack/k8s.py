@@ -1,7 +1,8 @@
 """`python -m devstack.k8s`: render every overlay of k8s/ and validate it (`make k8s-validate`).
 
 For each overlay: `kustomize build` → build/k8s/<overlay>.yaml; kubeconform in strict mode against Kubernetes' own
-schemas and the operators' CRD schemas that a package registry serves (devstack/k8s_schemas.py); checkov over the
+schemas and the operators' CRD schemas that a package registry serves (devstack/k8s_schemas.py), and npm's validators
+for the operator whose CRDs none serves (k8s/validators/); checkov over the
 rendered manifests, whose skipped checks are annotations on the resources, each with its reason. The tools are
 named in build/k8s-tools.env for the manifest tests, which render the overlays with the same kustomize.
 """
@@ -42,10 +43,11 @@ CRD_SOURCES = (
     CrdSource("github.com/mongodb/mongodb-kubernetes-operator", "v0.9.0", "config/crd/bases/mongodbcommunity*.yaml"),
 )
 
-# Kinds no registry we reach has a schema for: validated by kustomize's parse only, and listed in every report.
+# Kinds no registry we reach has a CRD schema for: kubeconform skips them, and every report lists them.
 UNREACHABLE_CRDS = {
     "kafka.strimzi.io": "Strimzi's CRDs ship only in its release bundles and Helm chart; Maven's io.strimzi:api jar "
-    "holds the model classes without the YAML, and its crd-generator is not published",
+    "holds the model classes without the YAML, and its crd-generator is not published. npm's validators generated "
+    "from them check types, enums and required fields instead (unknown fields pass)",
     "opensearch.opster.io": "the OpenSearch operator's Go module is refused by the Go module proxy we reach",
     "clickhouse.altinity.com": "the Altinity operator's Go module is refused by the Go module proxy we reach",
     "clickhouse-keeper.altinity.com": "the Altinity operator's Go module is refused by the Go module proxy we reach",
@@ -54,12 +56,18 @@ UNREACHABLE_CRDS = {
 }
 
 
+# Groups whose resources a Node validator of k8s/validators/ checks (its npm packages pinned by package-lock.json).
+NODE_VALIDATORS = {"kafka.strimzi.io": "strimzi.mjs"}
+
+
 @dataclass(frozen=True)
 class Tools:
     kustomize: Path
     kubeconform: Path
     venv: Path
     """The k8s tools' virtualenv (k8s/tools.lock): checkov, kubernetes-validate's schemas."""
+    validators: Path | None = None
+    """k8s/validators/ installed with `npm ci` (make k8s-validate); None runs no Node validator."""
 
     @property
     def checkov(self) -> Path:
@@ -144,11 +152,27 @@ def unreachable_kinds(docs: Sequence[dict[str, object]]) -> list[str]:
     return sorted(kinds)
 
 
+def node_validate(tools: Tools, docs: Sequence[dict[str, object]]) -> bool:
+    """Run each Node validator over the resources of its group; False when one refuses any."""
+    if tools.validators is None:
+        raise ValueError("the Node validators are not installed: pass --validators")
+    passed = True
+    for group, script in NODE_VALIDATORS.items():
+        mine = [doc for doc in docs if str(doc.get("apiVersion", "")).rpartition("/")[0] == group]
+        if not mine:
+            continue
+        result = subprocess.run(
+            ["node", str(tools.validators / script)], input=json.dumps(mine), text=True, check=False
+        )
+        passed &= result.returncode == 0
+    return passed
+
+
 def write_tools_env(tools: Tools, core: Path, crds: Path) -> None:
     TOOLS_ENV.parent.mkdir(parents=True, exist_ok=True)
     TOOLS_ENV.write_text(
         f"K8S_KUSTOMIZE={tools.kustomize}\nK8S_KUBECONFORM={tools.kubeconform}\n"
-        f"K8S_CORE_SCHEMAS={core}\nK8S_CRD_SCHEMAS={crds}\n"
+        f"K8S_CORE_SCHEMAS={core}\nK8S_CRD_SCHEMAS={crds}\nK8S_VALIDATORS={tools.validators or ''}\n"
     )
 
 
@@ -181,6 +205,7 @@ def validate(tools: Tools, out: Path) -> int:
             print(f"k8s: {overlay}: {kind} not schema-checked: {UNREACHABLE_CRDS[kind.rsplit('/', 2)[0]]}")
         checked = subprocess.run([*kubeconform_command(tools, core, crds, skip), str(target)], check=False)
         failed |= checked.returncode != 0
+        failed |= not node_validate(tools, docs)
         # --skip-download: checkov would otherwise ask its vendor's API for guidelines, which is not reachable here.
         scanned = subprocess.run(
             [
@@ -204,9 +229,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--kustomize", type=Path, required=True)
     parser.add_argument("--kubeconform", type=Path, required=True)
     parser.add_argument("--tools-venv", type=Path, required=True, help="the virtualenv of k8s/tools.lock")
+    parser.add_argument("--validators", type=Path, required=True, help="k8s/validators/ installed with npm ci")
     parser.add_argument("--out", type=Path, default=REPO / "build" / "k8s")
     args = parser.parse_args(argv)
-    return validate(Tools(args.kustomize, args.kubeconform, args.tools_venv), args.out.resolve())
+    tools = Tools(args.kustomize, args.kubeconform, args.tools_venv, args.validators)
+    return validate(tools, args.out.resolve())
 
 
 if __name__ == "__main__":

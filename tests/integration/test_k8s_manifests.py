@@ -232,3 +232,18 @@ def test_strict_validation_refuses_a_field_kubernetes_does_not_know(tmp_path: Pa
         result = subprocess.run([*command, str(target)], capture_output=True, text=True, check=False)
         assert result.returncode != 0, f"a misspelt {what} passed: {result.stdout}"
         assert "additional properties" in result.stdout.lower() or "additionalproperties" in result.stdout.lower()
+
+
+def test_the_strimzi_validator_refuses_a_wrong_type_and_value() -> None:
+    """No registry serves Strimzi's CRDs; npm's validators of them must still catch a typed mistake."""
+    validators = _tool("K8S_VALIDATORS")
+    docs = k8s.documents(k8s.render(_tool("K8S_KUSTOMIZE"), "prod"))
+    tools = k8s.Tools(Path(), Path(), Path(), validators)
+    strimzi = [doc for doc in docs if str(doc["apiVersion"]).startswith("kafka.strimzi.io/")]
+    assert k8s.node_validate(tools, strimzi)
+    topic = _named(docs, "KafkaTopic", "ugc.playback-events")
+    topic["spec"]["partitions"] = "six"
+    assert not k8s.node_validate(tools, [topic])
+    pool = _named(docs, "KafkaNodePool", "events-nodes")
+    pool["spec"]["roles"] = ["leader"]
+    assert not k8s.node_validate(tools, [pool])
