@@ -1,7 +1,7 @@
-"""Each image's contents, run without Docker: a fresh virtualenv from the runtime lock, a directory holding only
-what the Dockerfile's final stage copies, the Dockerfile's own ENV and commands.
+"""Each image's contents, run without Docker: a fresh virtualenv from the runtime lock, the stubs made by the
+Dockerfile's own build-stage commands, a directory holding only what its final stage copies, its ENV and commands.
 
-The runtime virtualenv is built once (hash-checked wheels only, as the build stage installs them). A service then
+The virtualenvs are built once (hash-checked wheels only, as the build stage installs them). A service then
 starts from its image directory and answers gRPC health through the image's own HEALTHCHECK command; the ETL image
 loads a catalogue the search image then serves; the gateway's config is rendered as its build stage renders it and
 every file it names is one the final stage copies. Nothing from the repository's own virtualenv or `build/` is on
@@ -30,20 +30,16 @@ from devstack import identity
 from devstack.services import SERVICES, ServiceSpec, by_name
 from tests.dockerfiles import ETL_DOCKERFILE, GATEWAY_DOCKERFILE, REPO, SERVICE_DOCKERFILES, Dockerfile, parse
 
-GENERATED = REPO / "build" / "python"
 # Generous: a guard against a hang on a busy 2-core machine, never a speed target.
 STARTUP_LIMIT_SECONDS = 90.0
 IMAGE_APP = "/app"
 IMAGE_VENV = "/opt/venv"
 
 
-@pytest.fixture(scope="module")
-def runtime_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """requirements-runtime.lock in a new virtualenv, wheels only, every hash checked: the image's /opt/venv."""
-    venv = tmp_path_factory.mktemp("image") / "venv"
+def _fresh_venv(venv: Path, lock: Path) -> Path:
+    """`lock` in a new virtualenv, wheels only, every hash checked, as the images' build stages install it."""
     uv = Path(sys.executable).parent / "uv"
     subprocess.run([uv, "venv", "-q", "--python", sys.executable, venv], check=True)
-    lock = REPO / "requirements-runtime.lock"
     installed = subprocess.run(
         [uv, "pip", "install", "-q", "--python", venv / "bin" / "python", "--require-hashes", "--no-build", "-r", lock],
         capture_output=True,
@@ -52,16 +48,81 @@ def runtime_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     assert installed.returncode == 0, installed.stderr
     # The repository's own virtualenv puts the clone on sys.path with a .pth file; this one must not.
-    assert not list(venv.glob("lib/python*/site-packages/*.pth")) or all(
-        str(REPO) not in pth.read_text() for pth in venv.glob("lib/python*/site-packages/*.pth")
-    )
+    for pth in venv.glob("lib/python*/site-packages/*.pth"):
+        assert str(REPO) not in pth.read_text(), pth
     return venv
+
+
+@pytest.fixture(scope="module")
+def runtime_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """requirements-runtime.lock: the image's /opt/venv."""
+    return _fresh_venv(tmp_path_factory.mktemp("image") / "venv", REPO / "requirements-runtime.lock")
+
+
+@pytest.fixture(scope="module")
+def codegen_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """requirements.lock: the build stage's /opt/codegen."""
+    return _fresh_venv(tmp_path_factory.mktemp("build-stage") / "codegen", REPO / "requirements.lock")
+
+
+class BuildStages:
+    """Runs a Dockerfile's own stages that make `/out/gen`, their absolute paths mapped into a work directory.
+
+    The Go stage fetches validate.proto (`go mod download`, as `make protos`), the build stage's protoc command
+    writes the stubs: the commands are the Dockerfile's, so a broken one fails here. Built once per distinct
+    set of commands.
+    """
+
+    def __init__(self, codegen: Path, work: Path) -> None:
+        self.codegen = codegen
+        self.work = work
+        self.built: dict[tuple[str, ...], Path] = {}
+
+    def generated(self, dockerfile: Dockerfile) -> Path:
+        go = next(stage for stage in dockerfile.stages if stage.name == "protovalidate")
+        build = next(stage for stage in dockerfile.stages if stage.name == "build")
+        (codegen_run,) = [run for run in build.all("RUN") if "grpc_tools.protoc" in run]
+        key = (*go.all("RUN"), codegen_run)
+        if key not in self.built:
+            work = self.work / f"stages-{len(self.built)}"
+            mapping = {"/opt/codegen": str(self.codegen), "/out/gen": str(work / "out" / "gen")}
+            mapping["/protodeps"] = str(work / "protodeps")
+            src = work / "src"
+            src.mkdir(parents=True)
+            arguments = {line.split("=", 1)[0]: line.split("=", 1)[1] for line in go.all("ARG")}
+            for run in go.all("RUN"):
+                self._run(run, mapping, work, arguments)
+            shutil.copytree(REPO / "protos", src / "protos")
+            shutil.copytree(work / "protodeps", src / "protodeps")
+            self._run(codegen_run, mapping, src, {})
+            self.built[key] = work / "out" / "gen"
+        return self.built[key]
+
+    @staticmethod
+    def _run(command: str, mapping: dict[str, str], cwd: Path, arguments: dict[str, str]) -> None:
+        for image_path, local in mapping.items():
+            command = command.replace(image_path, local)
+        env = {**os.environ, **arguments}
+        result = subprocess.run(
+            ["bash", "-eu", "-o", "pipefail", "-c", command],
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, f"{command}\n{result.stderr}"
+
+
+@pytest.fixture(scope="module")
+def build_stages(codegen_venv: Path, tmp_path_factory: pytest.TempPathFactory) -> BuildStages:
+    return BuildStages(codegen_venv, tmp_path_factory.mktemp("stages"))
 
 
 class ImageDir:
     """The final stage's files under `root`, the image's absolute paths mapped into it."""
 
-    def __init__(self, dockerfile: Dockerfile, root: Path, venv: Path) -> None:
+    def __init__(self, dockerfile: Dockerfile, root: Path, venv: Path, stages: BuildStages) -> None:
         self.dockerfile = dockerfile
         self.root = root
         self.venv = venv
@@ -72,9 +133,8 @@ class ImageDir:
                     shutil.copytree(REPO / source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
             elif copy.dest == IMAGE_VENV:
                 continue  # the fixture's virtualenv, installed from the same lock
-            elif copy.dest == f"{IMAGE_APP}/gen":
-                # The build stage's protoc output: the same command as `make protos`, without the .pyi stubs.
-                shutil.copytree(GENERATED, self.local(copy.dest), ignore=shutil.ignore_patterns("*.pyi", "__pycache__"))
+            elif copy.from_stage == "build" and copy.sources == ("/out/gen",):
+                shutil.copytree(stages.generated(dockerfile), self.local(copy.dest))
             else:
                 raise AssertionError(f"{dockerfile.path}: no stand-in for COPY --from={copy.from_stage} {copy.dest}")
 
@@ -113,10 +173,10 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def etl_catalogue(runtime_venv: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def etl_catalogue(runtime_venv: Path, build_stages: BuildStages, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The ETL image's entrypoint loads the demo catalogue into a tantivy directory (a volume, in a pod)."""
     work = tmp_path_factory.mktemp("etl-image")
-    image = ImageDir(parse(ETL_DOCKERFILE), work / "root", runtime_venv)
+    image = ImageDir(parse(ETL_DOCKERFILE), work / "root", runtime_venv, build_stages)
     env = image.env()
     entrypoint = image.dockerfile.final.exec_form("ENTRYPOINT")
     assert image.run([*entrypoint, *image.dockerfile.final.exec_form("CMD")], env).returncode == 0
@@ -132,10 +192,10 @@ def etl_catalogue(runtime_venv: Path, tmp_path_factory: pytest.TempPathFactory) 
 
 @pytest.fixture
 def started(
-    request: pytest.FixtureRequest, runtime_venv: Path, tmp_path: Path
+    request: pytest.FixtureRequest, runtime_venv: Path, build_stages: BuildStages, tmp_path: Path
 ) -> Iterator[tuple[ServiceSpec, ImageDir, dict[str, str], subprocess.Popen[bytes], Path]]:
     spec: ServiceSpec = request.param
-    image = ImageDir(parse(SERVICE_DOCKERFILES[spec.name]), tmp_path / "root", runtime_venv)
+    image = ImageDir(parse(SERVICE_DOCKERFILES[spec.name]), tmp_path / "root", runtime_venv, build_stages)
     volume = tmp_path / "volume"
     volume.mkdir()
     overrides = {
@@ -189,10 +249,10 @@ def test_a_service_image_starts_from_its_files_and_its_healthcheck_sees_it_servi
 
 
 def test_the_search_image_serves_the_catalogue_the_etl_image_loaded(
-    runtime_venv: Path, etl_catalogue: Path, tmp_path: Path
+    runtime_venv: Path, build_stages: BuildStages, etl_catalogue: Path, tmp_path: Path
 ) -> None:
     spec = by_name("search")
-    image = ImageDir(parse(SERVICE_DOCKERFILES["search"]), tmp_path / "root", runtime_venv)
+    image = ImageDir(parse(SERVICE_DOCKERFILES["search"]), tmp_path / "root", runtime_venv, build_stages)
     port = _free_port()
     env = image.env(
         **{
