@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 import shutil
 import signal
 import socket
@@ -28,7 +30,7 @@ from cinemesh.search.v1 import search_pb2, search_pb2_grpc
 
 from devstack import identity
 from devstack.services import SERVICES, ServiceSpec, by_name
-from tests.dockerfiles import ETL_DOCKERFILE, GATEWAY_DOCKERFILE, REPO, SERVICE_DOCKERFILES, Dockerfile, parse
+from tests.dockerfiles import ETL_DOCKERFILE, GATEWAY_DOCKERFILE, REPO, SERVICE_DOCKERFILES, Dockerfile, Stage, parse
 
 # Generous: a guard against a hang on a busy 2-core machine, never a speed target.
 STARTUP_LIMIT_SECONDS = 90.0
@@ -297,41 +299,113 @@ def _named_files(config: object) -> Iterator[str]:
             yield from _named_files(item)
 
 
-def test_the_gateway_image_holds_every_file_its_rendered_config_names(tmp_path: Path) -> None:
+class StageRunner:
+    """Runs a Dockerfile's stages in order, each in a directory of its own standing for its filesystem.
+
+    WORKDIR, COPY (from the context or an earlier stage), ARG, ENV and the RUNs of every stage but the final one
+    (whose RUNs create users) are carried out with the image's
+    absolute paths mapped into that directory; a RUN that installs a lock is left to the given virtualenv, which
+    stands at the image's `venv_path` in the build stage.
+    """
+
+    def __init__(self, dockerfile: Dockerfile, work: Path, venv: Path, venv_path: str) -> None:
+        self.dockerfile = dockerfile
+        self.work = work
+        self.venv = venv
+        self.venv_path = venv_path
+        self.venv_stage = "build"
+        self.roots: dict[str, Path] = {}
+
+    def local(self, stage: str, image_path: str) -> Path:
+        # The virtualenv stands in the stage that installs it; a later stage copying from it has a path of its own.
+        in_venv = image_path == self.venv_path or image_path.startswith(f"{self.venv_path}/")
+        if in_venv and stage == self.venv_stage:
+            return self.venv / image_path.removeprefix(self.venv_path).lstrip("/")
+        return self.roots[stage] / image_path.lstrip("/")
+
+    def _mapped(self, stage: str, command: str) -> str:
+        command = command.replace(self.venv_path, str(self.venv))
+        for top in ("/app", "/out", "/protodeps", "/tools", "/usr/local/bin/"):
+            command = re.sub(rf"(?<![\w.$/-]){re.escape(top)}", str(self.roots[stage]) + top, command)
+        return command
+
+    def run(self) -> dict[str, str]:
+        """Every stage; returns the last one's ENV (mapped)."""
+        env: dict[str, str] = {}
+        final = self.dockerfile.final
+        for stage in self.dockerfile.stages:
+            name = stage.name or "final"
+            self.roots[name] = self.work / name
+            cwd = self.roots[name]
+            cwd.mkdir(parents=True)
+            env = {key: value for key, value in self.dockerfile.args.items() if "IMAGE" not in key}
+            for keyword, args in stage.instructions:
+                if keyword == "WORKDIR":
+                    cwd = self.local(name, args)
+                    cwd.mkdir(parents=True, exist_ok=True)
+                elif keyword in {"ARG", "ENV"}:
+                    pairs = [args] if keyword == "ARG" else shlex.split(args)
+                    env.update(dict(pair.split("=", 1) for pair in pairs))
+                elif keyword == "COPY":
+                    self._copy(name, cwd, args)
+                elif keyword == "RUN" and stage is not final and "pip install" not in args:
+                    # The final stage's RUNs change the system (users, pip's removal): never on this machine.
+                    assert not re.search(r"\b(useradd|groupadd|apt-get|pip uninstall)\b", args), args
+                    mapped_env = {key: self._mapped(name, value) for key, value in env.items()}
+                    result = subprocess.run(
+                        ["bash", "-eu", "-o", "pipefail", "-c", self._mapped(name, args)],
+                        cwd=cwd,
+                        env={**os.environ, **mapped_env},
+                        capture_output=True,
+                        text=True,
+                        check=False,
+                    )
+                    assert result.returncode == 0, f"{name}: RUN {args}\n{result.stderr[-3000:]}"
+        return env
+
+    def _copy(self, stage: str, cwd: Path, args: str) -> None:
+        (copy,) = Stage("", None, [("COPY", args)]).copies()
+        for source in copy.sources:
+            origin = REPO / source if copy.from_stage is None else self.local(copy.from_stage, source)
+            dest = self.local(stage, copy.dest) if copy.dest.startswith("/") else cwd / copy.dest
+            if origin.is_dir():
+                shutil.copytree(origin, dest, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(origin, dest / origin.name if copy.dest.endswith("/") else dest)
+
+
+def test_the_gateway_images_stages_render_a_config_whose_every_file_the_image_holds(
+    codegen_venv: Path, tmp_path: Path
+) -> None:
     dockerfile = parse(GATEWAY_DOCKERFILE)
-    build = next(stage for stage in dockerfile.stages if stage.name == "build")
-    build_env = build.env()
-    upstreams = {
-        line.split("=", 1)[0].removesuffix("_UPSTREAM").lower(): line.split("=", 1)[1] for line in build.all("ARG")
-    }
-    assert sorted(upstreams) == sorted(spec.name for spec in SERVICES if spec.behind_gateway)
-    # The JWKS is mounted in a pod; here a real one stands at a path of the test's own.
-    jwks = tmp_path / "jwks.json"
-    jwks.write_text(json.dumps(identity.jwks(identity.dev_signing_key(tmp_path / "key.pem"))))
-    env = {**os.environ, **build_env, "GATEWAY_JWKS_PATH": str(jwks)}
-    config = tmp_path / "gateway.yaml"
-    options = [f"--{name}={upstream}" for name, upstream in upstreams.items()]
-    rendered = subprocess.run(
-        [sys.executable, "-m", "devstack", "gateway-config", *options, "-o", config],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert rendered.returncode == 0, rendered.stderr
-    loaded = yaml.safe_load(config.read_text())
+    runner = StageRunner(dockerfile, tmp_path / "stages", codegen_venv, "/opt/codegen")
+    runner.run()
+    final = runner.roots["final"]
+    config_file = final / "app" / "build" / "gateway.yaml"
+    config_text = config_file.read_text()
+    loaded = yaml.safe_load(config_text)
     assert loaded["static_resources"]["listeners"][0]["address"]["socket_address"]["address"] == "0.0.0.0"
-    site_packages = Path(yaml.__file__).resolve().parents[1]
-    image_site_packages = "/opt/codegen/lib/python3.11/site-packages"
-    destinations = [copy.dest for copy in dockerfile.final.copies()]
-    named = set(_named_files(loaded)) - {str(jwks)}
+    # The config names files by the build stage's paths; the final stage must hold each at the same path.
+    build_root = str(runner.roots["build"])
+    jwks_path = dict(
+        pair.split("=", 1)
+        for pair in shlex.split(
+            " ".join(args for args in next(s for s in dockerfile.stages if s.name == "build").all("ENV"))
+        )
+    )["GATEWAY_JWKS_PATH"]
+    named = set(_named_files(loaded)) - {jwks_path}
     assert named, "the rendered config names no file"
     for path in named:
-        in_image = path.replace(str(site_packages), image_site_packages).replace(str(REPO), IMAGE_APP)
-        assert any(in_image == dest or in_image.startswith(f"{dest}/") for dest in destinations), path
+        in_image = path.replace(str(codegen_venv), "/opt/codegen").replace(build_root, "")
+        assert (final / in_image.lstrip("/")).exists() or runner.local("final", in_image).exists(), in_image
+    # With a JWKS where the Secret would be mounted, Envoy loads the whole config: descriptors, files, routes.
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text(json.dumps(identity.jwks(identity.dev_signing_key(tmp_path / "key.pem"))))
+    checkable = tmp_path / "gateway-check.yaml"
+    checkable.write_text(config_text.replace(jwks_path, str(jwks)))
     validated = subprocess.run(
-        [Path(sys.executable).parent / "envoy", "--mode", "validate", "-c", config, "--disable-hot-restart"],
+        [Path(sys.executable).parent / "envoy", "--mode", "validate", "-c", checkable, "--disable-hot-restart"],
         capture_output=True,
         text=True,
         check=False,
