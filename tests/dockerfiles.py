@@ -7,8 +7,10 @@ instructions our Dockerfiles use (continuation lines, `FROM … AS`, `COPY [--fr
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -140,3 +142,33 @@ def parse(path: Path) -> Dockerfile:
         elif stages:
             stages[-1].instructions.append((keyword, rest.strip()))
     return Dockerfile(path, args, stages)
+
+
+def context_ignore(root: Path = REPO) -> Callable[[str, list[str]], set[str]]:
+    """A `shutil.copytree` ignore that leaves out what .dockerignore keeps from the build context.
+
+    Reads the patterns our .dockerignore uses: a path from the context root, or `**/` and a name pattern.
+    """
+    patterns = [
+        line.strip()
+        for line in (root / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+
+    def ignored(directory: str, names: list[str]) -> set[str]:
+        result = set()
+        for name in names:
+            relative = (Path(directory) / name).resolve().relative_to(root.resolve()).as_posix()
+            for pattern in patterns:
+                anywhere = pattern.startswith("**/") and fnmatch.fnmatch(name, pattern[3:])
+                if anywhere or fnmatch.fnmatch(relative, pattern):
+                    result.add(name)
+        return result
+
+    return ignored
+
+
+def in_context(source: str, root: Path = REPO) -> bool:
+    """Whether a COPY source from the context survives .dockerignore."""
+    path = root / source
+    return not context_ignore(root)(str(path.parent), [path.name])

@@ -30,7 +30,17 @@ from cinemesh.search.v1 import search_pb2, search_pb2_grpc
 
 from devstack import identity
 from devstack.services import SERVICES, ServiceSpec, by_name
-from tests.dockerfiles import ETL_DOCKERFILE, GATEWAY_DOCKERFILE, REPO, SERVICE_DOCKERFILES, Dockerfile, Stage, parse
+from tests.dockerfiles import (
+    ETL_DOCKERFILE,
+    GATEWAY_DOCKERFILE,
+    REPO,
+    SERVICE_DOCKERFILES,
+    Dockerfile,
+    Stage,
+    context_ignore,
+    in_context,
+    parse,
+)
 
 # Generous: a guard against a hang on a busy 2-core machine, never a speed target.
 STARTUP_LIMIT_SECONDS = 90.0
@@ -94,7 +104,7 @@ class BuildStages:
             arguments = {line.split("=", 1)[0]: line.split("=", 1)[1] for line in go.all("ARG")}
             for run in go.all("RUN"):
                 self._run(run, mapping, work, arguments)
-            shutil.copytree(REPO / "protos", src / "protos")
+            shutil.copytree(REPO / "protos", src / "protos", ignore=context_ignore())
             shutil.copytree(work / "protodeps", src / "protodeps")
             self._run(codegen_run, mapping, src, {})
             self.built[key] = work / "out" / "gen"
@@ -131,8 +141,9 @@ class ImageDir:
         for copy in dockerfile.final.copies():
             if copy.from_stage is None:
                 for source in copy.sources:
+                    assert in_context(source), f"{dockerfile.path}: COPY {source}, which .dockerignore leaves out"
                     target = self.local(copy.dest if len(copy.sources) == 1 else f"{copy.dest}/{Path(source).name}")
-                    shutil.copytree(REPO / source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+                    shutil.copytree(REPO / source, target, ignore=context_ignore())
             elif copy.dest == IMAGE_VENV:
                 continue  # the fixture's virtualenv, installed from the same lock
             elif copy.from_stage == "build" and copy.sources == ("/out/gen",):
@@ -366,10 +377,13 @@ class StageRunner:
     def _copy(self, stage: str, cwd: Path, args: str) -> None:
         (copy,) = Stage("", None, [("COPY", args)]).copies()
         for source in copy.sources:
+            if copy.from_stage is None:
+                assert in_context(source), f"COPY {source}, which .dockerignore leaves out of the build context"
             origin = REPO / source if copy.from_stage is None else self.local(copy.from_stage, source)
             dest = self.local(stage, copy.dest) if copy.dest.startswith("/") else cwd / copy.dest
             if origin.is_dir():
-                shutil.copytree(origin, dest, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
+                ignore = context_ignore() if copy.from_stage is None else None
+                shutil.copytree(origin, dest, dirs_exist_ok=True, ignore=ignore)
             else:
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(origin, dest / origin.name if copy.dest.endswith("/") else dest)
