@@ -5,7 +5,8 @@ The virtualenvs are built once (hash-checked wheels only, as the build stage ins
 starts from its image directory and answers gRPC health through the image's own HEALTHCHECK command; the ETL image
 loads a catalogue the search image then serves; the gateway's config is rendered as its build stage renders it and
 every file it names is one the final stage copies. Nothing from the repository's own virtualenv or `build/` is on
-these processes' paths, so a module the image forgot fails here.
+these processes' paths, so a module the image forgot fails here. As root (CI), they run as the image's USER, to
+whom the image's files are read-only, as in a pod.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ import shlex
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -48,10 +51,29 @@ IMAGE_APP = "/app"
 IMAGE_VENV = "/opt/venv"
 
 
+def _open_to_all(path: Path) -> bool:
+    """Whether any user may run `path`: every folder above it lets others through."""
+    return all(parent.stat().st_mode & stat.S_IXOTH for parent in path.parents) and bool(
+        path.stat().st_mode & stat.S_IXOTH
+    )
+
+
+def _base_python() -> str:
+    """An interpreter of this Python version that the images' unprivileged user may run too (this one may live
+    under root's home, which that user cannot enter)."""
+    own = Path(os.path.realpath(sys.executable))
+    if _open_to_all(own):
+        return str(own)
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    found = shutil.which(version, path="/usr/local/bin:/usr/bin")
+    assert found is not None, f"no {version} outside root's home for the images' user to run"
+    return found
+
+
 def _fresh_venv(venv: Path, lock: Path) -> Path:
     """`lock` in a new virtualenv, wheels only, every hash checked, as the images' build stages install it."""
     uv = Path(sys.executable).parent / "uv"
-    subprocess.run([uv, "venv", "-q", "--python", sys.executable, venv], check=True)
+    subprocess.run([uv, "venv", "-q", "--python", _base_python(), venv], check=True)
     installed = subprocess.run(
         [uv, "pip", "install", "-q", "--python", venv / "bin" / "python", "--require-hashes", "--no-build", "-r", lock],
         capture_output=True,
@@ -66,9 +88,34 @@ def _fresh_venv(venv: Path, lock: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def runtime_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def image_base() -> Iterator[Path]:
+    """Where the image directories and their virtualenv live: readable by the images' unprivileged user (pytest's
+    own temporary directories are private to root)."""
+    base = Path(tempfile.mkdtemp(prefix="cinemesh-images-"))
+    base.chmod(0o755)
+    yield base
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def _private_dir(base: Path) -> Path:
+    path = Path(tempfile.mkdtemp(dir=base))
+    path.chmod(0o755)
+    return path
+
+
+def _volume(base: Path, dockerfile: Dockerfile) -> Path:
+    """A directory the image's user may write, as a volume mounted in a pod."""
+    path = _private_dir(base)
+    if os.geteuid() == 0:
+        uid, _, gid = (dockerfile.final.last("USER") or "").partition(":")
+        os.chown(path, int(uid), int(gid or uid))
+    return path
+
+
+@pytest.fixture(scope="module")
+def runtime_venv(image_base: Path) -> Path:
     """requirements-runtime.lock: the image's /opt/venv."""
-    return _fresh_venv(tmp_path_factory.mktemp("image") / "venv", REPO / "requirements-runtime.lock")
+    return _fresh_venv(image_base / "venv", REPO / "requirements-runtime.lock")
 
 
 @pytest.fixture(scope="module")
@@ -159,7 +206,7 @@ class ImageDir:
 
     def env(self, **overrides: str) -> dict[str, str]:
         """The final stage's ENV with image paths mapped here; nothing else of this process's environment."""
-        env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(self.root), "LANG": "C.UTF-8"}
+        env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/nonexistent", "LANG": "C.UTF-8"}
         for name, value in self.dockerfile.final.env().items():
             mapped = value.replace("$PATH", env["PATH"])
             env[name] = mapped.replace(IMAGE_VENV, str(self.venv)).replace(IMAGE_APP, str(self.root / "app"))
@@ -167,10 +214,15 @@ class ImageDir:
         return env
 
     def command(self, argv: list[str], env: Mapping[str, str]) -> list[str]:
+        """`argv` as the image runs it: its executable from the image's PATH, as the image's USER (when this
+        process may switch users, as root in CI does): the image's files are then read-only to it."""
         executable = shutil.which(argv[0], path=env["PATH"])
         assert executable is not None, argv[0]
         assert Path(executable).is_relative_to(self.venv), (argv[0], executable)
-        return [executable, *argv[1:]]
+        user = self.dockerfile.final.last("USER") or ""
+        uid, _, gid = user.partition(":")
+        as_user = ["setpriv", f"--reuid={uid}", f"--regid={gid or uid}", "--clear-groups"]
+        return [*(as_user if os.geteuid() == 0 else []), executable, *argv[1:]]
 
     def run(self, argv: list[str], env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
         workdir = self.local(self.dockerfile.final.last("WORKDIR") or IMAGE_APP)
@@ -186,10 +238,11 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def etl_catalogue(runtime_venv: Path, build_stages: BuildStages, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def etl_catalogue(runtime_venv: Path, build_stages: BuildStages, image_base: Path) -> Path:
     """The ETL image's entrypoint loads the demo catalogue into a tantivy directory (a volume, in a pod)."""
-    work = tmp_path_factory.mktemp("etl-image")
-    image = ImageDir(parse(ETL_DOCKERFILE), work / "root", runtime_venv, build_stages)
+    dockerfile = parse(ETL_DOCKERFILE)
+    work = _volume(image_base, dockerfile)
+    image = ImageDir(dockerfile, _private_dir(image_base) / "root", runtime_venv, build_stages)
     env = image.env()
     entrypoint = image.dockerfile.final.exec_form("ENTRYPOINT")
     assert image.run([*entrypoint, *image.dockerfile.final.exec_form("CMD")], env).returncode == 0
@@ -205,12 +258,12 @@ def etl_catalogue(runtime_venv: Path, build_stages: BuildStages, tmp_path_factor
 
 @pytest.fixture
 def started(
-    request: pytest.FixtureRequest, runtime_venv: Path, build_stages: BuildStages, tmp_path: Path
+    request: pytest.FixtureRequest, runtime_venv: Path, build_stages: BuildStages, image_base: Path, tmp_path: Path
 ) -> Iterator[tuple[ServiceSpec, ImageDir, dict[str, str], subprocess.Popen[bytes], Path]]:
     spec: ServiceSpec = request.param
-    image = ImageDir(parse(SERVICE_DOCKERFILES[spec.name]), tmp_path / "root", runtime_venv, build_stages)
-    volume = tmp_path / "volume"
-    volume.mkdir()
+    dockerfile = parse(SERVICE_DOCKERFILES[spec.name])
+    image = ImageDir(dockerfile, _private_dir(image_base) / "root", runtime_venv, build_stages)
+    volume = _volume(image_base, dockerfile)
     overrides = {
         spec.env_var("grpc_port"): str(_free_port()),
         spec.env_var("metrics_port"): str(_free_port()),
@@ -262,10 +315,12 @@ def test_a_service_image_starts_from_its_files_and_its_healthcheck_sees_it_servi
 
 
 def test_the_search_image_serves_the_catalogue_the_etl_image_loaded(
-    runtime_venv: Path, build_stages: BuildStages, etl_catalogue: Path, tmp_path: Path
+    runtime_venv: Path, build_stages: BuildStages, etl_catalogue: Path, image_base: Path
 ) -> None:
     spec = by_name("search")
-    image = ImageDir(parse(SERVICE_DOCKERFILES["search"]), tmp_path / "root", runtime_venv, build_stages)
+    image = ImageDir(
+        parse(SERVICE_DOCKERFILES["search"]), _private_dir(image_base) / "root", runtime_venv, build_stages
+    )
     port = _free_port()
     env = image.env(
         **{
