@@ -145,3 +145,7 @@ def test_the_health_check_asks_where_the_service_listens(env: dict[str, str], ex
 def test_the_health_check_refuses_a_port_that_names_no_service(port: str) -> None:
     with pytest.raises(ValueError, match="SEARCH_GRPC_PORT"):
         healthcheck.target("SEARCH_", {"SEARCH_GRPC_PORT": port})
+
+
+def test_the_health_check_without_its_port_is_a_usage_error_not_a_verdict() -> None:
+    assert healthcheck.main(["SEARCH_"], env={}) == healthcheck.EXIT_BAD_USAGE
