@@ -102,6 +102,8 @@ SERVICES: tuple[ServiceSpec, ...] = (
         "sink",
         "sink_svc",
         SinkSettings,
+        grpc_service="cinemesh.analytics.v1.AnalyticsService",
+        behind_gateway=True,
         production={
             "kafka_bootstrap_servers": EngineEndpoint("kafka", "bootstrap_servers"),
             "schema_registry_url": EngineEndpoint("apicurio", "url"),

@@ -1,7 +1,8 @@
-"""Composition root of the sink: settings in, the wired loader out, as a background task of the server (its
-health is the service's). The profile picks each port's adapter (embedded: the SQLite event log with its
-registry, chDB; production: a Kafka consumer group, the schema registry, ClickHouse); each engine's library is
-imported only when that engine is chosen."""
+"""Composition root of the sink: settings in, the analytics reads' servicer and the loader out (the loader a
+background task of the server, its health the service's). The profile picks each port's adapter (embedded: the
+SQLite event log with its registry, chDB under SINK_ANALYTICS_PATH; production: a Kafka consumer group, the schema
+registry, the ClickHouse server at SINK_CLICKHOUSE_URL); each engine's library is imported only when that engine is
+chosen. The process that loads the store serves its reads: chDB lets one process hold its data."""
 
 from __future__ import annotations
 
@@ -9,14 +10,18 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
 
+from cinemesh.analytics.v1 import analytics_pb2_grpc
+
 from meshkit.adapters import report_adapter
 from meshkit.background import BackgroundTask
 from meshkit.bundled_schemas import bundled_schema
+from meshkit.errors import Unavailable
 from meshkit.event_consumer import EventConsumer
 from meshkit.record_publisher import RecordPublisher
 from meshkit.server import GrpcService
 from meshkit.writer_schemas import WriterSchemas
 from sink_svc.adapters.prometheus_load_metrics import PrometheusLoadMetrics
+from sink_svc.entrypoints.grpc_servicer import SERVICE_NAME, AnalyticsServicer
 from sink_svc.ports.playback_analytics import PlaybackAnalytics
 from sink_svc.service_layer.load_events import EventLoader, LoadSettings
 from sink_svc.settings import SinkSettings
@@ -28,7 +33,7 @@ log = logging.getLogger(__name__)
 async def build(settings: SinkSettings) -> AsyncIterator[Sequence[GrpcService | BackgroundTask]]:
     async with contextlib.AsyncExitStack() as stack:
         consumer, dead_letters, schemas = await _open_bus(settings, stack)
-        analytics = _analytics(settings)
+        analytics = open_playback_analytics(settings)
         stack.push_async_callback(analytics.close)
         for port, adapter in (
             ("event_consumer", consumer),
@@ -37,8 +42,12 @@ async def build(settings: SinkSettings) -> AsyncIterator[Sequence[GrpcService | 
             ("playback_analytics", analytics),
         ):
             report_adapter(port, adapter)
-        # Tables first: a store that cannot be reached at start stops the start (the orchestrator retries).
-        await analytics.prepare()
+        try:
+            await analytics.prepare()
+        except Unavailable as error:
+            # The sink still starts (health, metrics); reads answer UNAVAILABLE and the loader retries its batch
+            # until the store is back, and the tables are made by the first prepare() that reaches it.
+            log.warning("analytics store not ready at start: %s", error)
         loader = EventLoader(
             consumer=consumer,
             analytics=analytics,
@@ -54,7 +63,13 @@ async def build(settings: SinkSettings) -> AsyncIterator[Sequence[GrpcService | 
             ),
             metrics=PrometheusLoadMetrics(),
         )
-        yield [BackgroundTask("event loader", loader.run, loader.problem)]
+        servicer = AnalyticsServicer(analytics)
+        yield [
+            GrpcService(
+                SERVICE_NAME, lambda server: analytics_pb2_grpc.add_AnalyticsServiceServicer_to_server(servicer, server)
+            ),
+            BackgroundTask("event loader", loader.run, loader.problem),
+        ]
 
 
 async def _open_bus(
@@ -103,11 +118,15 @@ async def _open_bus(
     return kafka_consumer, kafka_publisher, schemas
 
 
-def _analytics(settings: SinkSettings) -> PlaybackAnalytics:
+def open_playback_analytics(settings: SinkSettings) -> PlaybackAnalytics:
     if settings.profile == "embedded":
         from sink_svc.adapters.chdb_playback_analytics import ChdbPlaybackAnalytics  # noqa: PLC0415
 
-        return ChdbPlaybackAnalytics(settings.chdb_path)
+        return ChdbPlaybackAnalytics(settings.analytics_path, retention_months=settings.analytics_retention_months)
     from sink_svc.adapters.clickhouse_playback_analytics import ClickHousePlaybackAnalytics  # noqa: PLC0415
 
-    return ClickHousePlaybackAnalytics(settings.clickhouse_url, timeout_seconds=settings.clickhouse_timeout_seconds)
+    return ClickHousePlaybackAnalytics(
+        settings.clickhouse_url,
+        timeout_seconds=settings.analytics_timeout_seconds,
+        retention_months=settings.analytics_retention_months,
+    )

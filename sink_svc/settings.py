@@ -11,8 +11,8 @@ from meshkit.settings import ServiceSettings
 _BUILD = Path(__file__).resolve().parent.parent / "build"
 # The file the UGC service appends to in `make run`; a deployment names its own.
 DEFAULT_EVENT_LOG = _BUILD / "event-log" / "events.sqlite3"
-# chDB's data directory in `make run`: one process may hold it, the sink's.
-DEFAULT_CHDB_PATH = _BUILD / "sink" / "chdb"
+# Where `make run` keeps the embedded analytics store; a deployment names its own directory.
+DEFAULT_ANALYTICS_PATH = _BUILD / "sink" / "analytics"
 _TOPIC = r"^[A-Za-z0-9._-]{1,249}$"
 
 
@@ -36,17 +36,25 @@ class SinkSettings(ServiceSettings):
         description="Production profile: the analytics store, clickhouse://[user[:password]@]host:port/database "
         "(native protocol).",
     )
-    clickhouse_timeout_seconds: float = Field(
-        5.0, gt=0, le=300, description="Production profile: longest wait for ClickHouse (connect, each packet)."
+    analytics_path: Path = Field(
+        DEFAULT_ANALYTICS_PATH,
+        description="Embedded profile: the chDB data directory of the analytics store (one process holds it).",
+    )
+    analytics_timeout_seconds: float = Field(
+        5.0, gt=0, le=300, description="Production profile: longest wait for ClickHouse (to connect, per packet)."
+    )
+    analytics_retention_months: int | None = Field(
+        None,
+        ge=1,
+        le=1200,
+        description="Months of events kept, by when the service accepted them; unset keeps everything (a table "
+        "TTL where the engine has one; ClickHouse 18.16 has none: docs/sink-analytics.md).",
     )
     event_log_path: Path = Field(
         DEFAULT_EVENT_LOG, description="Embedded profile: the SQLite event log the UGC service appends to."
     )
     event_log_partitions: int = Field(
         6, ge=1, le=1024, description="Embedded profile: partitions of the topics the sink creates when missing."
-    )
-    chdb_path: Path = Field(
-        DEFAULT_CHDB_PATH, description="Embedded profile: chDB's data directory (held by this process alone)."
     )
     events_topic: str = Field("ugc.playback-events", pattern=_TOPIC, description="The topic of playback events.")
     dead_letter_topic: str = Field(

@@ -5,6 +5,7 @@ events at the same instant, sessions named or not. Seeded: one seed, one stream.
 
 from __future__ import annotations
 
+import itertools
 import random
 import uuid
 from collections.abc import Iterator
@@ -48,10 +49,11 @@ def deliveries(seed: int, shape: StreamShape) -> Iterator[list[PlaybackEvent]]:
 
     users = [uid() for _ in range(shape.users)]
     movies = [f"tt{rng.randrange(10**7):07d}" for _ in range(shape.movies)]
-    weights = [1 / (rank + 1) for rank in range(shape.movies)]  # a few hits, a long tail
+    # A few hits, a long tail (cumulative once: a catalogue's worth of weights per draw would be slow).
+    popularity = list(itertools.accumulate(1 / (rank + 1) for rank in range(shape.movies)))
     for _ in range(shape.viewings):
         user = rng.choice(users)
-        movie = rng.choices(movies, weights)[0]
+        movie = rng.choices(movies, cum_weights=popularity)[0]
         session = rng.choice([None, None, uid(), ""])
         device = rng.choice(DEVICES) or None
         clock = T0 + rng.randrange(shape.span_days * 24 * 60) * MINUTE + rng.randrange(MINUTE)

@@ -105,11 +105,11 @@ def create_statements(database: str, dialect: Dialect, retention_months: int | N
     client_time_ms Int64{codec("Delta, ZSTD(3)")},
     server_time_ms Int64{codec("Delta, ZSTD(3)")},
     device String{codec("ZSTD(3)")},
-    keep_first UInt64 MATERIALIZED toUInt64(9223372036854775807 - server_time_ms)
+    keep_first UInt64 MATERIALIZED toUInt64(9223372036854775807 - server_time_ms){codec("Delta, ZSTD(3)")}
 )
 ENGINE = ReplacingMergeTree(keep_first)
 PARTITION BY toYYYYMM(toDateTime(intDiv(server_time_ms, 1000), 'UTC'))
-ORDER BY (user_id, movie_id, session, event_id)
+ORDER BY (user_id, movie_id, session, client_time_ms, event_id)
 {ttl}{settings}""",
     ]
 

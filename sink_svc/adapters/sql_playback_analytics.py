@@ -24,6 +24,7 @@ class SqlPlaybackAnalytics(ABC):
         self.retention_months = retention_months
         self._lock = threading.Lock()
         self._dialect: Dialect | None = None
+        self._prepared = False
 
     @abstractmethod
     def _query(self, sql: str) -> list[tuple[Any, ...]]:
@@ -38,6 +39,10 @@ class SqlPlaybackAnalytics(ABC):
     async def _run(self, call: Any, *args: Any) -> Any:
         def locked() -> Any:
             with self._lock:
+                # A store that could not prepare at start (its engine down) prepares on the first call that
+                # reaches the engine, so reads never meet a missing table.
+                if not self._prepared:
+                    self._prepare()
                 return call(*args)
 
         return await asyncio.to_thread(locked)
@@ -48,11 +53,20 @@ class SqlPlaybackAnalytics(ABC):
         return self._dialect
 
     def _prepare(self) -> None:
+        if self._prepared:
+            return
         for statement in playback_sql.create_statements(self.database, self._dialect_now(), self.retention_months):
             self._query(statement)
+        self._prepared = True
 
     async def prepare(self) -> None:
-        await self._run(self._prepare)
+        def locked() -> None:
+            with self._lock:
+                # Asked for, it asks the engine again: a caller checking the store is there gets a real answer.
+                self._prepared = False
+                self._prepare()
+
+        await asyncio.to_thread(locked)
 
     def _insert_batch(self, batch: EventBatch) -> None:
         if not batch.events:
@@ -79,4 +93,8 @@ class SqlPlaybackAnalytics(ABC):
         return [found.get(movie, MovieTotals(movie, 0, 0)) for movie in movie_ids]
 
     async def close(self) -> None:
-        await self._run(self._close)
+        def locked() -> None:
+            with self._lock:
+                self._close()
+
+        await asyncio.to_thread(locked)

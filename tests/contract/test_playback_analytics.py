@@ -16,8 +16,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
+from chdb import session as chdb_session
 from clickhouse_driver import Client  # type: ignore[import-untyped]
 
+from devstack.engines.clickhouse import ClickHouse
 from meshkit.errors import Unavailable
 from sink_svc.adapters.chdb_playback_analytics import ChdbPlaybackAnalytics
 from sink_svc.adapters.clickhouse_playback_analytics import ClickHousePlaybackAnalytics
@@ -222,3 +224,36 @@ async def test_another_chdb_directory_in_the_same_process_is_a_clear_unavailable
     with pytest.raises(Unavailable, match="already holds another chDB data directory"):
         await other.prepare()
     await holder.close()
+
+
+async def test_each_engine_gets_the_table_its_release_supports(chdb_dir: Path, clickhouse: ClickHouse) -> None:
+    # chDB (26.9): codecs, a TTL when retention is set, insert deduplication; 18.16: none of them, the same columns.
+    database = f"ddl_{uuid.uuid4().hex[:12]}"
+    embedded = ChdbPlaybackAnalytics(chdb_dir, database=database, retention_months=24)
+    await embedded.prepare()
+    reader = chdb_session.Session(str(chdb_dir))  # type: ignore[no-untyped-call]
+    try:
+        modern = str(reader.query(f"SHOW CREATE TABLE {database}.playback_events", "TSVRaw"))  # type: ignore[no-untyped-call]
+    finally:
+        reader.close()  # type: ignore[no-untyped-call]
+        await embedded.close()
+    assert "CODEC(ZSTD(3))" in modern
+    assert "TTL toDateTime(intDiv(server_time_ms, 1000), 'UTC') + toIntervalMonth(24)" in modern
+    assert "non_replicated_deduplication_window = 10000" in modern
+
+    tcp = clickhouse.endpoints()["tcp"]
+    server = ClickHousePlaybackAnalytics(f"clickhouse://{tcp}/{database}", retention_months=24)
+    await server.prepare()
+    await server.close()
+    host, port = tcp.rsplit(":", 1)
+    client = Client(host, port=int(port), connect_timeout=5, send_receive_timeout=30)
+    try:
+        ((old,),) = client.execute(f"SHOW CREATE TABLE {database}.playback_events")
+        columns = client.execute(f"SELECT name, type FROM system.columns WHERE database = '{database}'")
+    finally:
+        client.execute(f"DROP DATABASE IF EXISTS {database}")
+        client.disconnect()
+    assert "CODEC" not in old
+    assert "TTL" not in old
+    assert "ReplacingMergeTree(keep_first)" in old
+    assert len(columns) == 10

@@ -91,3 +91,26 @@ async def test_a_server_that_went_down_and_came_back(clickhouse: ClickHouse) -> 
         client = Client(host, port=int(port), connect_timeout=5, send_receive_timeout=30)
         client.execute(f"DROP DATABASE IF EXISTS {database}")
         client.disconnect()
+
+
+async def test_a_store_that_could_not_prepare_at_start_prepares_once_the_server_is_back(
+    clickhouse: ClickHouse,
+) -> None:
+    # The sink starts while ClickHouse is down: prepare fails, and the first call after it is back makes the tables.
+    host, port = clickhouse.endpoints()["tcp"].rsplit(":", 1)
+    relay = TcpRelay(host, int(port))
+    database = f"unavailable_{uuid.uuid4().hex[:12]}"
+    store = ClickHousePlaybackAnalytics(f"clickhouse://127.0.0.1:{relay.port}/{database}", timeout_seconds=TIMEOUT)
+    try:
+        with pytest.raises(Unavailable):
+            await store.prepare()
+        relay.restore()
+        assert await store.watch_history("u", 10) == []
+        await store.insert(EventBatch("t", 0, 0, 0, [EVENT]))
+        assert await store.movie_totals(["m"]) == [MovieTotals("m", 0, 0)]
+    finally:
+        await store.close()
+        relay.close()
+        client = Client(host, port=int(port), connect_timeout=5, send_receive_timeout=30)
+        client.execute(f"DROP DATABASE IF EXISTS {database}")
+        client.disconnect()

@@ -77,7 +77,8 @@ def launched_mesh(log_dir: Path, *options: str, catalogue: Path | None = None) -
     # The embedded event log of this mesh alone, not the one `make run` keeps in build/.
     env["UGC_EVENT_LOG_PATH"] = str(mesh.event_log)
     env["SINK_EVENT_LOG_PATH"] = str(mesh.event_log)
-    env["SINK_CHDB_PATH"] = str(log_dir / "chdb")
+    # chDB lets one process hold a data directory: each mesh's sink gets its own.
+    env["SINK_ANALYTICS_PATH"] = str(log_dir / "sink-analytics")
     env["CATALOGUE"] = str(catalogue) if catalogue else ""
     for spec in SERVICES:
         env[spec.env_var("grpc_port")] = str(mesh.grpc_ports[spec.name])

@@ -243,6 +243,9 @@ def test_openapi_document_is_served_and_lists_every_operation(http: httpx.Client
         "/api/v1/ugc/ratings",
         "/api/v1/ugc/ratings/{movie_id}",
         "/api/v1/movies/{movie_id}/rating",
+        "/api/v1/analytics/top-movies",
+        "/api/v1/ugc/history",
+        "/api/v1/analytics/movies/{movie_id}/totals",
     }
     assert (document["info"]["title"], document["info"]["version"]) == ("cinemesh", "v1")
 

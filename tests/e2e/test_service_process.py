@@ -62,7 +62,7 @@ def test_a_taken_port_is_reported(tmp_path: Path) -> None:
                 "SINK_METRICS_PORT": "0",
                 "SINK_LOG_FORMAT": "text",
                 "SINK_EVENT_LOG_PATH": str(tmp_path / "events.sqlite3"),
-                "SINK_CHDB_PATH": str(tmp_path / "chdb"),
+                "SINK_ANALYTICS_PATH": str(tmp_path / "chdb"),
             },
         )
     assert result.returncode == 1

@@ -113,8 +113,11 @@ def test_a_service_taken_off_the_table_loses_its_cluster_and_route(tmp_path: Pat
     upstreams = {name: upstream for name, upstream in UPSTREAMS.items() if name != "ugc"}
     text = render(GatewaySettings(), upstreams, table)
     rendered = yaml.safe_load(text)
-    assert [c["name"] for c in rendered["static_resources"]["clusters"]] == ["search"]
+    assert [c["name"] for c in rendered["static_resources"]["clusters"]] == [
+        spec.name for spec in behind_gateway() if spec.name != "ugc"
+    ]
     assert "UgcService" not in text
+    assert "cluster: ugc" not in text
     path = tmp_path / "gateway.yaml"
     path.write_text(text)
     result = validate(path)
@@ -125,7 +128,7 @@ def test_a_service_taken_off_the_table_loses_its_cluster_and_route(tmp_path: Pat
     "upstreams",
     [
         {"search": Upstream("127.0.0.1", 50051)},
-        {**UPSTREAMS, "sink": Upstream("127.0.0.1", 50053)},
+        {**UPSTREAMS, "billing": Upstream("127.0.0.1", 50059)},
     ],
     ids=["one missing", "one not behind the gateway"],
 )

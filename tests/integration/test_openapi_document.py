@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import yaml
 from buf.validate import validate_pb2
+from cinemesh.analytics.v1 import analytics_pb2
 from cinemesh.search.v1 import search_pb2
 from cinemesh.ugc.v1 import ugc_pb2
 from google.protobuf.descriptor import FieldDescriptor
@@ -26,6 +27,7 @@ PROTODEPS = REPO / "build" / "protodeps"
 SERVICES = {
     "SearchService": search_pb2.DESCRIPTOR.services_by_name["SearchService"],
     "UgcService": ugc_pb2.DESCRIPTOR.services_by_name["UgcService"],
+    "AnalyticsService": analytics_pb2.DESCRIPTOR.services_by_name["AnalyticsService"],
 }
 PUBLIC = {
     "SearchService_ListVideos",
@@ -33,6 +35,8 @@ PUBLIC = {
     "SearchService_SuggestTitles",
     "SearchService_GetClientInfo",
     "UgcService_GetMovieRating",
+    "AnalyticsService_ListTopMovies",
+    "AnalyticsService_GetMovieWatchTotals",
 }
 
 
@@ -51,7 +55,7 @@ def declared_keywords(field: FieldDescriptor) -> dict[str, object]:
     rules: validate_pb2.FieldRules = field.GetOptions().Extensions[validate_pb2.field]
     expected: dict[str, object] = {}
     kind = rules.WhichOneof("type")
-    if kind in ("int32", "double"):
+    if kind in ("int32", "int64", "double"):
         numeric = getattr(rules, kind)
         expected |= {"minimum": numeric.gte} if numeric.HasField("gte") else {}
         expected |= {"maximum": numeric.lte} if numeric.HasField("lte") else {}

@@ -1,11 +1,11 @@
-"""The UGC service knows the caller only by the `x-user-id` header the gateway sets: exactly one, not blank."""
+"""A service knows the caller only by the `x-user-id` header the gateway sets: exactly one, not blank."""
 
 from __future__ import annotations
 
 import pytest
 
+from meshkit.caller import MAX_USER_ID_CHARS, caller_user_id
 from meshkit.errors import Unauthenticated
-from ugc_svc.entrypoints.caller import MAX_USER_ID_CHARS, caller_user_id
 
 
 class Metadata:

@@ -14,11 +14,11 @@ from datetime import UTC
 from cinemesh.ugc.v1 import ugc_pb2, ugc_pb2_grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from meshkit.caller import Context, caller_user_id
 from meshkit.errors import FieldViolation, InvalidArgument, Unimplemented
 from ugc_svc.domain.event_batch import SubmittedEvent
 from ugc_svc.domain.favourites import Favourite
 from ugc_svc.domain.ratings import Rating
-from ugc_svc.entrypoints.caller import Context, caller_user_id
 from ugc_svc.ports.event_publisher import EventPublisher
 from ugc_svc.ports.favourites import Favourites
 from ugc_svc.ports.rating_log import RatingLog

@@ -2,7 +2,8 @@
 
 The gateway (envoy/gateway.yaml) deletes any `x-user-id` a client sent, verifies the bearer token, and sets the
 header to the token's subject. Callers inside the cluster reach the service's own gRPC port, which only the cluster
-network can reach, and pass the user the same way (docs/adr/0008-identity-from-the-gateway.md).
+network can reach, and pass the user the same way (docs/adr/0008-identity-from-the-gateway.md). Every service that
+acts for a user (UGC, the sink's history) reads it here.
 """
 
 from __future__ import annotations
