@@ -142,6 +142,7 @@ def gateway_document(generated: dict[str, Any], facts: ProtoFacts, *, title: str
     for path, operation in _operations_by_path(document):
         _answer_as_the_gateway(operation)
         _leave_path_fields_out_of_the_body(operation)
+        _int64_parameters_are_numbers(operation)
         if path.startswith(AUTHENTICATED_PREFIXES):
             operation["security"] = [{BEARER: []}]
         if operation.get("operationId") in NOT_SERVED_YET:
@@ -195,6 +196,15 @@ def _leave_path_fields_out_of_the_body(operation: dict[str, Any]) -> None:
         schema["properties"].pop(name, None)
     if "required" in schema:
         schema["required"] = [name for name in schema["required"] if name not in in_path]
+
+
+def _int64_parameters_are_numbers(operation: dict[str, Any]) -> None:
+    """An int64 in a path or query string is digits: the generator allows a string too (proto3 JSON writes int64 as
+    a string in bodies), but the gateway refuses a parameter that is not a number (`to=` or `to=abc` is 400)."""
+    for parameter in operation.get("parameters") or ():
+        schema = parameter.get("schema") or {}
+        if schema.get("format") == "int64" and schema.get("type") == ["integer", "string"]:
+            schema["type"] = "integer"
 
 
 # A page token is opaque: any string of its pattern is well-formed, but only one a list returned continues it. No

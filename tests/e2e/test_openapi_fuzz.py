@@ -143,6 +143,9 @@ def test_the_document_covers_all_rest_operations() -> None:
         "UgcService_DeleteRating",
         "UgcService_ListRatings",
         "UgcService_GetMovieRating",
+        "AnalyticsService_ListTopMovies",
+        "AnalyticsService_ListWatchHistory",
+        "AnalyticsService_GetMovieWatchTotals",
     }
 
 
