@@ -37,7 +37,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 # The contract tools, named for the gate and the tests whether or not make runs them (devstack/contracts/tools.py).
 TOOLS_ENV := $(BUILD)/tools.env
 
-.PHONY: k8s-validate locks help setup token run run-stack schemas engines stop engine-tests test lint typecheck check protos contracts contracts-accept contracts-accept-breaking unit integration contract e2e fuzz clean
+.PHONY: capacity k8s-validate locks help setup token run run-stack schemas engines stop engine-tests test lint typecheck check protos contracts contracts-accept contracts-accept-breaking unit integration contract e2e fuzz clean
 
 help: ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -107,6 +107,9 @@ fuzz: setup ## schemathesis, long: FUZZ_EXAMPLES (1000) an operation, a fresh se
 	echo "fuzz: seed $$seed (FUZZ_SEED=$$seed make fuzz repeats this run)"; \
 	FUZZ_SEED=$$seed FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-1000} $(PYTEST) tests/e2e/test_openapi_fuzz.py \
 	  || { echo "fuzz: failed with seed $$seed (FUZZ_SEED=$$seed make fuzz repeats it)" >&2; exit 1; }
+
+capacity: setup ## capacity plan from docs/benchmarks.md into docs/capacity.md (CAPACITY_ARGS="--search-rps 20000 ...")
+	$(PY) -m bench.capacity --write docs/capacity.md $(CAPACITY_ARGS)
 
 engine-tests: setup ## the engines' smoke tests (starts and stops the engines unless already running)
 	$(PYTEST) -m engines
