@@ -65,6 +65,7 @@ def read_inputs(benchmarks: Path, repo: Path, load: Load, headroom: Headroom) ->
         ingest=ingest,
         sink_rate=sink,
         compressions=compressions,
+        etl_rate=figures.etl_rate(found, ENGINE),
         event_size=playback_event_size(),
         document_sizes=document_sizes(),
         configured=configured(repo),

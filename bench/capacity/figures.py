@@ -185,6 +185,24 @@ def sink_rate(found: dict[str, str]) -> Figure | None:
     return None
 
 
+# --- the catalogue ETL ---------------------------------------------------------------------------------------------
+
+
+def etl_rate(found: dict[str, str], engine: str) -> Figure | None:
+    """From `etl-throughput`: movies a second the ETL command loads into `engine` (workers, the default)."""
+    name = "etl-throughput"
+    if name not in found:
+        return None
+    table = _first_table(found[name], "movies/s")
+    if table is None:
+        return None
+    engine_at, path_at, rate_at = table.column("engine"), table.column("path"), table.column("movies/s")
+    for row in table.rows:
+        if row[engine_at].lower() == engine and row[path_at].replace("`", "").startswith("ETL: python -m etl load"):
+            return measured("ETL movies a second", number(row[rate_at]), "movies/s", name, f"{engine}, {row[path_at]}")
+    return None
+
+
 # --- analytics store ------------------------------------------------------------------------------------------------
 
 

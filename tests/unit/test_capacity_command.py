@@ -20,6 +20,7 @@ HEADINGS = (
     "### Search: service pods",
     "### Gateway: Envoy pods",
     "### Search: OpenSearch data nodes and index",
+    "### Search: rebuilding the catalogue",
     "### UGC: ingest pods",
     "### Sink: pods and Kafka partitions",
     "### Kafka: retention of the playback topic",

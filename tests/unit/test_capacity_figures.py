@@ -6,6 +6,7 @@ from __future__ import annotations
 from bench.capacity.figures import (
     Basis,
     compressions,
+    etl_rate,
     search_catalogues,
     search_max_rate,
     search_open_loop,
@@ -147,3 +148,24 @@ def test_compression_rows_with_raw_bytes_from_uncompressed_mib_over_rows() -> No
     assert codecs.raw_bytes_per_row.value == 200.0  # 200 MiB over 1 Mi rows
     assert lz4.raw_bytes_per_row.value == 150.0
     assert compressions({}) == []
+
+
+ETL = """<!-- etl-throughput:begin -->
+| engine | path | seconds | movies/s | peak RSS | load average |
+|---|---|---|---|---|---|
+| opensearch | raw: prebuilt bulk lines → the ETL's loader | 47.0 | 2,126 | — | 3.1 |
+| opensearch | ETL: `python -m etl load` (workers read, clean, encode) | 63.9 (62.9, 64.8) | 1,566 | 95 MiB | 2.7 |
+| opensearch | ETL, `--workers 0`: the same in one process | 58.1 | 1,722 | 111 MiB | 2.5 |
+| tantivy | ETL: `python -m etl load` (workers read, clean, encode) | 29.9 | 3,344 | 135 MiB | 3.8 |
+<!-- etl-throughput:end -->
+"""
+
+
+def test_etl_rate_of_the_command_with_workers_for_the_engine() -> None:
+    rate = etl_rate(sections(ETL), "opensearch")
+    assert rate is not None
+    assert rate.value == 1566
+    tantivy = etl_rate(sections(ETL), "tantivy")
+    assert tantivy is not None
+    assert tantivy.value == 3344
+    assert etl_rate({}, "opensearch") is None
