@@ -42,7 +42,7 @@ class Inputs:
 
 
 def render(inputs: Inputs) -> str:
-    used: list[Figure] = [*inputs.load.figures(), *inputs.headroom.figures()]
+    used: list[Figure] = [*inputs.load.figures(), *inputs.headroom.figures(), *_derived(inputs)]
     pods: dict[str, int] = {}
     """Pods of each workload (search and gateway by catalogue), for the node count."""
     blocks = [
@@ -69,6 +69,26 @@ def render(inputs: Inputs) -> str:
         lines += [block, ""]
     lines.append(MARKS[1])
     return "\n".join(lines)
+
+
+def _derived(inputs: Inputs) -> list[Figure]:
+    size = inputs.event_size
+    how = f"{size.events:,} generated playback events (tests/playback_streams.py) encoded by meshkit.avro_wire"
+    found = [
+        Figure("Kafka value a playback event (framed Avro)", size.value_bytes, "bytes", Basis.DERIVED, how),
+        Figure("Kafka key a playback event (user id)", size.key_bytes, "bytes", Basis.DERIVED, how),
+    ]
+    for name, length in inputs.document_sizes.items():
+        found.append(
+            Figure(
+                f"BSON bytes a {name} document",
+                length,
+                "bytes",
+                Basis.DERIVED,
+                "the document docs/ugc-mongodb.md shows, with a uuid user id, encoded by bson",
+            )
+        )
+    return found
 
 
 # --- the tables -----------------------------------------------------------------------------------------------------
@@ -473,6 +493,8 @@ def _value(figure: Figure) -> str:
         text = _bytes(figure.value)
     elif figure.value >= 1000:
         text = f"{figure.value:,.0f}"
+    elif figure.unit == "bytes":
+        text = f"{figure.value:.1f}".removesuffix(".0")
     else:
         text = f"{figure.value:.4g}"
     unit = "" if figure.unit in ("", "bytes") and text.endswith("B") else figure.unit

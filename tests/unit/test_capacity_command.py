@@ -42,6 +42,7 @@ def test_the_plan_from_the_repositorys_benchmarks(capsys: pytest.CaptureFixture[
     assert rows
     for row in rows:
         assert re.search(r"\| (MEASURED|ASSUMPTION|DERIVED|CONFIGURED): ", row), row
+    assert re.search(r"\| Kafka value a playback event \(framed Avro\) \| [\d.]+ bytes \| DERIVED: ", out)
     # The benchmarks hold the OpenSearch search runs: their CPU a request is measured, not assumed.
     assert "MEASURED: `search-latency:opensearch:" in out or "MEASURED: `search-max-rate:opensearch:" in out
 
