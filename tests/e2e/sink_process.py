@@ -22,7 +22,8 @@ import grpc
 import httpx
 import pytest
 from clickhouse_driver import Client  # type: ignore[import-untyped]
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -379,6 +380,9 @@ def sink_rig(kafka: Kafka, apicurio: Apicurio, clickhouse: ClickHouse) -> Iterat
         made.close()
         for name in (topic, made.dead_letter_topic):
             delete_topic(servers, name)
+        admin = AdminClient({"bootstrap.servers": servers})
+        with contextlib.suppress(KafkaException):  # a group that never committed does not exist
+            admin.delete_consumer_groups([made.group])[made.group].result(timeout=30)
         if clickhouse.status().healthy:
             made.query(f"DROP DATABASE IF EXISTS {made.database}")
 

@@ -142,7 +142,7 @@ async def test_clickhouse_down_makes_the_sink_not_serving_and_loses_nothing_once
             stopped = time.monotonic()
             try:
                 noticed = await until(lambda: sink.health() == NOT_SERVING, 30, "NOT_SERVING with ClickHouse down")
-                # Down longer than the session: the sink, retrying its batch, stops polling and leaves the group.
+                # Down longer than the session, so that the sink's batch outlives its membership of the group.
                 seen = []
                 while time.monotonic() - stopped < noticed + 10:
                     seen.append(sink.health())
@@ -163,10 +163,13 @@ async def test_clickhouse_down_makes_the_sink_not_serving_and_loses_nothing_once
         if not clickhouse.status().healthy:
             await asyncio.to_thread(clickhouse.start)
 
+    # Retrying its batch, the sink does not poll: down longer than the session, it leaves the group and rejoins.
+    rejoined = sink.log.read_text().count("partitions lost")
     report(
         f"ClickHouse stopped for {down:.1f} s under a stream of 400 events/s: NOT_SERVING {noticed:.1f} s after the "
         f"stop and on all {len(seen)} checks while down; {committed_while_down} records committed at the end of "
-        f"the outage, all {len(events)} after it, lag 0 {back:.1f} s after ClickHouse was back",
+        f"the outage, all {len(events)} after it, lag 0 {back:.1f} s after ClickHouse was back; the sink lost its "
+        f"partitions to a rebalance {rejoined} time(s) meanwhile",
         capsys,
     )
 
