@@ -332,7 +332,12 @@ class Rig:
         table holds each of their event ids, and no other, once as ClickHouse collapses rows."""
         rows, distinct, collapsed = self.stored_counts()
         expected_ids = {event.event_id for event in events}
-        assert self.stored_event_ids() == expected_ids
+        stored = self.stored_event_ids()
+        missing, foreign = expected_ids - stored, stored - expected_ids
+        assert not missing, (
+            f"{len(missing)} of {len(expected_ids)} events are not in the store, e.g. {sorted(missing)[:3]}"
+        )
+        assert not foreign, f"{len(foreign)} events in the store were never produced, e.g. {sorted(foreign)[:3]}"
         assert (distinct, collapsed) == (len(expected_ids), len(expected_ids)), (rows, distinct, collapsed)
         store = ClickHousePlaybackAnalytics(f"clickhouse://{self.clickhouse_tcp}/{self.database}", timeout_seconds=60)
         try:

@@ -101,17 +101,19 @@ async def test_the_sink_killed_again_and_again_mid_stream_counts_every_event_onc
 ) -> None:
     events = generate(21, STREAM)
     stream = Stream(rig, rig.keyed(events), per_second=400)
+    # Batches that close after a second: a kill finds records read and not yet stored, or a batch in flight.
+    env = rig.env(batch_max_seconds="1")
     kills = []
     try:
         for round_ in range(3):
-            with sink_service(rig.env(), tmp_path / f"sink-{round_}.log") as sink:
+            with sink_service(env, tmp_path / f"sink-{round_}.log") as sink:
                 # Killed once it has committed some of the stream since it started, while records still arrive.
                 await until(_commits_beyond(rig, sum(rig.committed()) + 100), 60, "the sink commits", sink)
                 assert stream.running(), "the stream ended before the kill: slow the producer down"
                 sink.kill()
                 kills.append((stream.sent[0], sum(rig.committed())))
         await stream.finish()
-        with sink_service(rig.env(), tmp_path / "sink-last.log") as sink:
+        with sink_service(env, tmp_path / "sink-last.log") as sink:
             seconds = await asyncio.to_thread(rig.wait_caught_up, CAUGHT_UP_LIMIT, "after the kills", sink)
             await rig.assert_answers_as_the_rules(events)
     finally:
@@ -182,10 +184,12 @@ async def test_a_sink_joining_and_another_leaving_mid_stream_count_every_event_o
 ) -> None:
     events = generate(23, STREAM)
     stream = Stream(rig, rig.keyed(events), per_second=400)
+    # Batches that close late, so that partitions move while the first sink holds records of them.
+    env = rig.env(batch_max_seconds="2", batch_max_events="5000")
     try:
-        with sink_service(rig.env(), tmp_path / "first.log") as first:
+        with sink_service(env, tmp_path / "first.log") as first:
             await until(lambda: sum(rig.committed()) > 200, 60, "the first sink commits", first)
-            with sink_service(rig.env(), tmp_path / "second.log") as second:
+            with sink_service(env, tmp_path / "second.log") as second:
                 await until(lambda: loaded(second) > 0, 60, "the second sink loads a batch", second)
                 first_before = loaded(first)
                 await until(lambda: loaded(first) > first_before, 60, "the first sink loads beside it", first)
