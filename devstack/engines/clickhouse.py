@@ -22,6 +22,8 @@ from devstack.engines.base import DevstackSettings, EngineError, Port
 from devstack.engines.detached import DetachedEngine, Launch
 
 SERVER = Path("/usr/sbin/clickhouse-server")
+# The command-line client of the same release, from the same install: what a person (or a test) queries it with.
+CLIENT = Path("/usr/bin/clickhouse-client")
 PACKAGES = AptPackages("clickhouse-server", "clickhouse-client")
 # No proxy from the environment may sit between us and a loopback health check.
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))

@@ -5,6 +5,7 @@ knows how to reach its engine. Engine calls are blocking, so they run on worker 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -71,7 +72,7 @@ class SqlPlaybackAnalytics(ABC):
     def _insert_batch(self, batch: EventBatch) -> None:
         if not batch.events:
             return
-        token = batch.identity if self._dialect_now().insert_deduplication else None
+        token = deduplication_token(batch) if self._dialect_now().insert_deduplication else None
         self._insert(batch, token)
 
     async def insert(self, batch: EventBatch) -> None:
@@ -98,3 +99,12 @@ class SqlPlaybackAnalytics(ABC):
                 self._close()
 
         await asyncio.to_thread(locked)
+
+
+def deduplication_token(batch: EventBatch) -> str:
+    """What names a batch for an engine that drops a batch it has seen: its offsets and a digest of its events' ids.
+
+    Offsets alone name records only while the topic lives: a topic made again, or an embedded log file replaced,
+    starts at offset 0 again with other events, and an engine that took them for a redelivery would drop them."""
+    digest = hashlib.sha256("\n".join(event.event_id for event in batch.events).encode()).hexdigest()[:32]
+    return f"{batch.identity}/{digest}"

@@ -17,7 +17,8 @@ class PlaybackAnalytics(Protocol):
     - insert() is idempotent: a batch inserted again, a batch overlapping an earlier one, or one event in many
       batches never changes an answer. Each read counts one copy per event_id (the one accepted first), whatever
       the engine has merged yet; an engine that can also drop a redelivered batch on insert (by its identity,
-      topic/partition/offsets) does, which saves space but is not what correctness rests on.
+      topic/partition/offsets, and its events' ids) does, which saves space but is not what correctness rests on;
+      a batch with the offsets of an earlier one but other events (the topic made again) is stored.
     - insert() returns once the engine acknowledged every row; an exception means some rows may be stored and the
       batch must be inserted again (which is safe, above).
     - reads answer exactly what viewing_time's functions answer for every event inserted before the read began.
