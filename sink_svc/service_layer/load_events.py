@@ -33,7 +33,7 @@ from sink_svc.domain.event_batch import EventBatch
 from sink_svc.domain.playback_event import PlaybackEvent
 from sink_svc.ports.load_metrics import LoadMetrics
 from sink_svc.ports.playback_analytics import PlaybackAnalytics
-from sink_svc.service_layer.decoding import Poison, decode_record
+from sink_svc.service_layer.decoding import Poison, RecordDecoder
 
 log = logging.getLogger("sink.load")
 T = TypeVar("T")
@@ -97,9 +97,8 @@ class EventLoader:
     ) -> None:
         self._consumer = consumer
         self._analytics = analytics
-        self._schemas = schemas
+        self._decoder = RecordDecoder(schemas, reader)
         self._dead_letters = dead_letters
-        self._reader = reader
         self._settings = settings
         self._metrics = metrics
         self._clock = clock
@@ -228,7 +227,7 @@ class EventLoader:
         return True
 
     async def _decode(self, records: list[ConsumedRecord]) -> list[PlaybackEvent | Poison]:
-        return [await decode_record(record, self._schemas, self._reader) for record in records]
+        return await self._decoder.decode_all(records)
 
     async def _dead_letter(self, poison: list[Poison]) -> None:
         records = [

@@ -93,3 +93,16 @@ def test_a_key_always_gets_the_same_partition_and_keys_spread() -> None:
     assert len({partition_for(f"user-{n}".encode(), 6) for n in range(100)}) == 6
     with pytest.raises(ValueError, match="at least one"):
         partition_for(b"x", 0)
+
+
+def test_without_logical_types_a_timestamp_decodes_as_its_epoch_milliseconds() -> None:
+    raw = SCHEMA.without_logical_types()
+    message = encode(3, SCHEMA, to_record(EVENT))
+
+    as_written = decode(message, raw)
+    resolved = decode(message, raw, SCHEMA.without_logical_types())
+
+    millis = to_record(EVENT)["client_time"]
+    assert as_written["client_time"] == resolved["client_time"] == millis
+    assert "logicalType" not in raw.text
+    assert decode(message, SCHEMA)["client_time"] == EVENT.client_time
