@@ -10,6 +10,7 @@ one as the start of a title word (or the whole of one).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 
 import tantivy
@@ -32,6 +33,13 @@ LEMMA_BOOSTS = {
     schema.TITLE_LEMMAS: FIELD_BOOSTS[schema.TITLE],
     schema.DESCRIPTION_LEMMAS: FIELD_BOOSTS[schema.DESCRIPTION],
 }
+# Names score their rarity alone, without BM25's length norm: a film crediting twenty people is no less about each
+# of them than one crediting two, and with the norm the best-documented films (director, full cast, writers) ranked
+# below stubs naming the same actor. OpenSearch's name fields are mapped without norms for the same reason.
+NORM_FREE = frozenset({schema.PEOPLE, *schema.ROLE_FIELDS})
+# A name as typed scores in the field of its part too, at these shares of the people field's boost (as
+# opensearch_queries' name fields).
+ROLE_SHARES = {schema.DIRECTOR: 1.5, schema.ACTORS: 1.5, schema.WRITERS: 1.2}
 # In the fallback, each word matched adds this to a movie's score: far above any text score, so movies matching
 # more words come first, and text scores order the movies matching as many.
 WORD_MATCHED = 1000.0
@@ -119,7 +127,10 @@ def _exact_reading(searcher: tantivy.Searcher, text: str) -> tantivy.Query | Non
 def _word(
     searcher: tantivy.Searcher, term: str, word: str, *, typos: bool = True, short_names: bool = False
 ) -> tantivy.Query:
-    options = [tantivy.Query.boost_query(term_query(name, term), boost) for name, boost in FIELD_BOOSTS.items()]
+    options = [_scored_term(searcher, name, term, boost) for name, boost in FIELD_BOOSTS.items()]
+    options += [
+        _scored_term(searcher, name, term, FIELD_BOOSTS[schema.PEOPLE] * share) for name, share in ROLE_SHARES.items()
+    ]
     # Any of the word's dictionary lemmas, as the loader wrote them (`domain.lemmas`).
     options += [
         tantivy.Query.boost_query(term_query(name, lemma), boost)
@@ -134,6 +145,17 @@ def _word(
         if (typo := _typo(searcher, name, term, word, short=short_names and name == schema.PEOPLE)) is not None
     ]
     return tantivy.Query.disjunction_max_query(options, tie_breaker=TIE_BREAKER)
+
+
+def _scored_term(searcher: tantivy.Searcher, name: str, term: str, boost: float) -> tantivy.Query:
+    """The term in the field, scored by BM25 there, or in a NORM_FREE field by its BM25 weight alone (the same
+    inverse document frequency, as Lucene computes it too), which is BM25 without the norm for a name given once."""
+    if name not in NORM_FREE:
+        return tantivy.Query.boost_query(term_query(name, term), boost)
+    found = searcher.doc_freq(name, term)
+    everything = searcher.num_docs
+    idf = math.log(1 + (everything - found + 0.5) / (found + 0.5))
+    return tantivy.Query.const_score_query(term_query(name, term), boost * idf)
 
 
 def _typo(

@@ -53,6 +53,12 @@ LEMMA_ANALYZER = "cinemesh_lemma"
 
 # The searchable fields; each is also a sub-object of FUZZY.
 TEXT_FIELDS = (TITLE, PEOPLE, GENRE_TEXT, DESCRIPTION)
+# The names of PEOPLE again, by the part each person had: a name as typed also scores there, rarer in a field of
+# directors than among everyone credited, so a director's own films rank above those merely mentioning the name.
+DIRECTOR = "director"
+ACTORS = "actors_names"
+WRITERS = "writers_names"
+ROLE_FIELDS = (DIRECTOR, ACTORS, WRITERS)
 # Fuzzy query words have 4+ letters and one typo (two from 8), so a shorter indexed token is never within reach.
 MIN_FUZZY_TOKEN = 3
 
@@ -126,7 +132,7 @@ def schema() -> tantivy.Schema:
     builder.add_text_field(ID, fast=True, tokenizer_name="raw", index_option="basic")
     builder.add_bytes_field(CARD, stored=True)
     # No positions on the main fields: nothing searches them by phrase.
-    for field in TEXT_FIELDS:
+    for field in (*TEXT_FIELDS, *ROLE_FIELDS):
         builder.add_text_field(field, tokenizer_name=MAIN_ANALYZER, index_option="freq")
     builder.add_text_field(TITLE_PLAIN, tokenizer_name=PLAIN_ANALYZER, index_option="position")
     for field in (TITLE_LEMMAS, DESCRIPTION_LEMMAS):
@@ -174,6 +180,8 @@ def _fields(movie: Movie, card: object) -> dict[str, list[Any]]:
     }
     fields: dict[str, list[Any]] = {ID: [movie.id], CARD: [card]}
     fields.update((field, values) for field, values in texts.items() if values)
+    roles = {DIRECTOR: movie.director, ACTORS: movie.actors_names, WRITERS: movie.writers_names}
+    fields.update((field, [fold_yo(name) for name in names]) for field, names in roles.items() if names)
     fields[TITLE_PLAIN] = [title]
     fields[TITLE_LEMMAS] = [lemma_text(title)]
     if description:

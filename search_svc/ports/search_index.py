@@ -18,6 +18,8 @@ class SearchIndex(Protocol):
       title or description word (`domain.lemmas`: дни for день, дети for ребёнок), ё for е, a typo (one edit in
       words of 4+ letters, two in 8+, the first letter right; one in a 3-letter name beside other words), and the
       whole query typed in the other keyboard layout (`domain.text.layout_variants`); title matches rank first.
+      A name scores by its rarity, the same in a long credit list as in a short one, and more in the part (director,
+      actor, writer) where it is rarer.
       A query of stop words only matches titles made of those words.
     - when no movie matches every word, the movies matching some of them: more words matched first, then by
       score; the other layout's reading then allows typos too. Nothing is found only when no word matches.

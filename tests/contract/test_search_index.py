@@ -139,6 +139,17 @@ async def test_a_short_name_one_edit_off_is_forgiven_beside_the_rest_of_the_name
     assert ([i.id for i in page.items], page.total) == (["m17"], 1)
 
 
+async def test_a_name_weighs_the_same_in_a_long_credit_list_as_in_a_short_one(index: SearchIndex) -> None:
+    # «Harbour Lights» credits seven people, «Quiet Pier» two: with BM25's length norm the stub came first. Equal
+    # scores leave the two in id order.
+    assert await ids(index, "Ruth Vance") == ["m21", "m22"]
+
+
+async def test_a_name_weighs_more_in_the_part_where_it_is_rarer(index: SearchIndex) -> None:
+    # Ann Keller directed «Harbour Lights» (the one film of hers among the directors) and appears in two others.
+    assert await ids(index, "Ann Keller") == ["m21", "m20", "m22"]
+
+
 async def test_when_no_movie_holds_every_word_the_ones_holding_most_come_first(index: SearchIndex) -> None:
     # No movie says 1977; «Звёздные войны» holds both other words, «Американские граффити» only «Лукас».
     found = await ids(index, "Лукас войны 1977")
