@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 import tantivy
 
 from search_svc.adapters import tantivy_schema as schema
-from search_svc.domain.text import fold_yo, layout_variants
+from search_svc.domain.text import fold_yo, layout_variants, transliteration
 from search_svc.domain.video_query import VideoQuery
 
 FIELD_BOOSTS = {schema.TITLE: 5.0, schema.PEOPLE: 3.0, schema.GENRE_TEXT: 2.0, schema.DESCRIPTION: 1.0}
@@ -25,6 +25,8 @@ TYPO_SHARE = 0.5
 # A word found in several fields counts a little more than in its best one alone.
 TIE_BREAKER = 0.1
 OTHER_LAYOUT_BOOST = 0.5
+# A word matched only as spelled in the other alphabet counts less than one matched as typed.
+TRANSLITERATION_BOOST = 0.5
 # Query words of these lengths (after analysis) allow one typo, and two from the second length on.
 ONE_TYPO, TWO_TYPOS = 4, 8
 # A name this short (Tim, Jon, Сэм) allows one typo in the people field, when other words come with it.
@@ -52,8 +54,9 @@ def text_query(searcher: tantivy.Searcher, text: str) -> tantivy.Query | None:
 
 def partial_query(searcher: tantivy.Searcher, text: str) -> tantivy.Query | None:
     """The fallback when `text_query` finds nothing: any word may match; a movie matching more words ranks above
-    one matching fewer, then by score, where rarer words and title words weigh more. Both readings allow typos."""
-    return _any_reading(searcher, text, _partial_reading)
+    one matching fewer, then by score, where rarer words and title words weigh more. Both readings allow typos;
+    a word as typed may also match spelled in the other alphabet (`domain.text.transliteration`)."""
+    return _any_reading(searcher, text, _partial_reading, _partial_other_reading)
 
 
 def completion_query(searcher: tantivy.Searcher, text: str) -> tantivy.Query | None:
@@ -83,7 +86,7 @@ def _any_reading(
 
 
 def _reading(
-    searcher: tantivy.Searcher, text: str, *, typos: bool = True, partial: bool = False
+    searcher: tantivy.Searcher, text: str, *, typos: bool = True, partial: bool = False, transliterated: bool = False
 ) -> tantivy.Query | None:
     words_by_term: dict[str, str] = {}
     for term, word in schema.query_words(text):
@@ -97,6 +100,11 @@ def _reading(
         ]
         if not partial:
             return _every(clauses)
+        if transliterated:
+            clauses = [
+                _or_carried_across(searcher, clause, word)
+                for clause, word in zip(clauses, words_by_term.values(), strict=True)
+            ]
         counted = [
             tantivy.Query.boolean_query(
                 [
@@ -115,7 +123,23 @@ def _reading(
 
 
 def _partial_reading(searcher: tantivy.Searcher, text: str) -> tantivy.Query | None:
+    return _reading(searcher, text, partial=True, transliterated=True)
+
+
+def _partial_other_reading(searcher: tantivy.Searcher, text: str) -> tantivy.Query | None:
     return _reading(searcher, text, partial=True)
+
+
+def _or_carried_across(searcher: tantivy.Searcher, clause: tantivy.Query, word: str) -> tantivy.Query:
+    """`clause`, or the word spelled in the other alphabet ("lucas" as «лукас»), typos allowed, at a lower boost:
+    a mixed query names a film half in one language, half in the other, and its movies hold one alphabet each."""
+    across = transliteration(word)
+    terms = schema.query_words(across) if across else []
+    if not terms:
+        return clause
+    term, spelled = terms[0]
+    carried = tantivy.Query.boost_query(_word(searcher, term, spelled), TRANSLITERATION_BOOST)
+    return tantivy.Query.disjunction_max_query([clause, carried])
 
 
 def _exact_reading(searcher: tantivy.Searcher, text: str) -> tantivy.Query | None:

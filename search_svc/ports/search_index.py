@@ -22,7 +22,9 @@ class SearchIndex(Protocol):
       actor, writer) where it is rarer.
       A query of stop words only matches titles made of those words.
     - when no movie matches every word, the movies matching some of them: more words matched first, then by
-      score; the other layout's reading then allows typos too. Nothing is found only when no word matches.
+      score; the other layout's reading then allows typos too, and a word as typed may match spelled in the other
+      alphabet (`domain.text.transliteration`: "lucas" as «лукас»), typos allowed, counting less than as typed.
+      Nothing is found only when no word matches.
     - sort None: relevance with text (ties by id), catalogue id without; title sorts case- and ё-insensitively;
       imdb_rating puts unrated movies last in either order; ties always by id ascending.
     - filters (genres: any of; rating range inclusive; unrated movies never pass a rating filter) apply to items

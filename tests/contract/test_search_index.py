@@ -156,6 +156,13 @@ async def test_when_no_movie_holds_every_word_the_ones_holding_most_come_first(i
     assert found[:2] == ["m06", "m08"]
 
 
+async def test_in_the_fallback_a_word_may_match_spelled_in_the_other_alphabet(index: SearchIndex) -> None:
+    # No movie holds «джордж» and "lucas" as typed. «Звёздные войны» and «Американские граффити» hold both once
+    # "lucas" reads «лукас»; without that, George Lucas's "Star Wars" came first, on the rarer word alone.
+    found = await ids(index, "джордж lucas")
+    assert found[:2] == ["m06", "m08"], found
+
+
 async def test_one_word_found_is_enough_for_a_page(index: SearchIndex) -> None:
     page = await index.search(query("терминатор qzxwvkj"))
     assert "m03" in {i.id for i in page.items}

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from search_svc.domain.analysis import STOPWORDS, fold
-from search_svc.domain.text import fold_yo, is_cyrillic, is_latin, layout_variants
+from search_svc.domain.text import fold_yo, is_cyrillic, is_latin, layout_variants, transliteration
 
 
 @pytest.mark.parametrize(
@@ -44,3 +44,25 @@ def test_alphabet_checks() -> None:
 def test_stopwords_are_folded_and_unique() -> None:
     assert len(set(STOPWORDS)) == len(STOPWORDS)
     assert all(word == fold(word) for word in STOPWORDS)
+
+
+@pytest.mark.parametrize(
+    ("word", "across"),
+    [
+        ("Кершнер", "kershner"),
+        ("Тарантино", "tarantino"),
+        ("щука", "shchuka"),
+        ("Объект", "obekt"),
+        ("kershner", "кершнер"),
+        ("Lynch", "линч"),
+        ("Shchedrin", "щедрин"),
+        ("jazz", "джазз"),
+    ],
+)
+def test_a_word_spelled_in_the_other_alphabet(word: str, across: str) -> None:
+    assert transliteration(word) == across
+
+
+@pytest.mark.parametrize("word", ["2049", "r2d2", "Starбакс", "héllo", ""])
+def test_a_word_of_both_alphabets_or_other_signs_is_not_carried_across(word: str) -> None:
+    assert transliteration(word) is None
