@@ -25,6 +25,10 @@ class SearchIndex(Protocol):
       score; the other layout's reading then allows typos too, and a word as typed may match spelled in the other
       alphabet (`domain.text.transliteration`: "lucas" as «лукас»), typos allowed, counting less than as typed.
       Nothing is found only when no word matches.
+    - repaired_search: the search as the page's first movie matched it, when a word matched only through a repair
+      (a typo put right or the other layout's reading, as the catalogue spells the word; in the fallback, the
+      words that movie lacks left out); None when taken as typed. Computed by `domain.search_repair`, the same on
+      every engine.
     - sort None: relevance with text (ties by id), catalogue id without; title sorts case- and ё-insensitively;
       imdb_rating puts unrated movies last in either order; ties always by id ascending.
     - filters (genres: any of; rating range inclusive; unrated movies never pass a rating filter) apply to items

@@ -174,6 +174,52 @@ async def test_gibberish_finds_nothing(index: SearchIndex) -> None:
     assert (page.items, page.total) == ((), 0)
 
 
+# --- the search as understood ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "understood"),
+    [
+        ("Тирминатер", "Терминатор"),  # two typos
+        ("the terminatro", "the Terminator"),  # a typo the stemmer cannot see through; the stop word kept
+        ("Xthyjt pthrfkj", "Чёрное зеркало"),  # the other keyboard layout, put as the catalogue spells it
+        ("ыефк цфкы", "Star Wars"),
+        ("Nthvbyfnh", "Терминатор"),  # the other layout and a typo
+        ("tom roth", "Tim roth"),  # a short name one edit off
+        ("терминатор qzxwvkj", "терминатор"),  # the fallback: the word no movie holds left out
+        ("Лукас войны 1977", "Лукас войны"),
+    ],
+)
+async def test_a_repaired_search_says_how_it_was_understood(index: SearchIndex, text: str, understood: str) -> None:
+    page = await index.search(query(text))
+    assert page.repaired_search == understood, [i.id for i in page.items]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "терминатора",  # an inflection
+        "blade runners",
+        "черное зеркало",  # е for ё
+        "дни",  # a dictionary lemma («День сурка»)
+        "ребёнок",  # a lemma in the description
+        "По лезвию бегущий",  # word order and a stop word
+        "Лукас войны",  # a director and a title word
+        "джордж lucas",  # the fallback, both words matched, one spelled in the other alphabet
+        "",  # no search
+    ],
+)
+async def test_a_search_taken_as_typed_has_no_repair(index: SearchIndex, text: str) -> None:
+    page = await index.search(query(text))
+    assert page.items
+    assert page.repaired_search is None
+
+
+async def test_a_search_finding_nothing_has_no_repair(index: SearchIndex) -> None:
+    page = await index.search(query("qzxwvkj ъъъыыы"))
+    assert page.repaired_search is None
+
+
 # --- listing, sorting, paging ---------------------------------------------------------------------------------------
 
 
