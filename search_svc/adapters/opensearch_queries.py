@@ -25,7 +25,7 @@ from search_svc.adapters.opensearch_mapping import (
 )
 from search_svc.domain.analysis import STOPWORDS, fold
 from search_svc.domain.lemmas import word_lemmas
-from search_svc.domain.text import fold_yo, layout_variants, transliteration
+from search_svc.domain.text import fold_yo, layout_variants, transliterated, transliteration
 from search_svc.domain.video_query import MAX_RESULT_WINDOW, SortField, SuggestQuery, VideoQuery
 
 # analysis.TOKEN_PATTERN in Python's dialect: `re` has no \p{..}, and [^\W_] is exactly str.isalnum(), i.e. the
@@ -58,7 +58,7 @@ _LEMMA_FIELDS: tuple[tuple[str, float], ...] = ((TITLE_LEMMAS, 4.0), (DESCRIPTIO
 WORD_MATCHED = 1000.0
 # The query as typed in the other keyboard layout counts less than the query as typed.
 _OTHER_LAYOUT_BOOST = 0.5
-# In the fallback, a word matched only as spelled in the other alphabet counts less than one matched as typed.
+# A text (or in the fallback a word) matched only as spelled in the other alphabet counts less than as typed.
 _TRANSLITERATION_BOOST = 0.5
 # The whole query found as a phrase in the title puts that title first.
 _PHRASE_BOOST = 2.0
@@ -94,6 +94,12 @@ def text_query(text: str, *, partial: bool = False) -> dict[str, Any] | None:
         )
         if clause is not None:
             readings.append(_boosted(clause, 1.0 if rank == 0 else _OTHER_LAYOUT_BOOST))
+    across = transliterated(text) if not partial else None
+    # One more reading, as typed: the text spelled in the other alphabet (the same film in the other language's
+    # catalogue: «Сталкер» finds "Stalker"). In the fallback each word is carried across instead.
+    carried = _reading_query(words(across), typos=False) if across else None
+    if carried is not None:
+        readings.append(_boosted(carried, _TRANSLITERATION_BOOST))
     if not readings:
         return None
     return readings[0] if len(readings) == 1 else {"dis_max": {"queries": readings}}

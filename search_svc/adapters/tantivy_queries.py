@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 import tantivy
 
 from search_svc.adapters import tantivy_schema as schema
-from search_svc.domain.text import fold_yo, layout_variants, transliteration
+from search_svc.domain.text import fold_yo, layout_variants, transliterated, transliteration
 from search_svc.domain.video_query import VideoQuery
 
 FIELD_BOOSTS = {schema.TITLE: 5.0, schema.PEOPLE: 3.0, schema.GENRE_TEXT: 2.0, schema.DESCRIPTION: 1.0}
@@ -25,7 +25,7 @@ TYPO_SHARE = 0.5
 # A word found in several fields counts a little more than in its best one alone.
 TIE_BREAKER = 0.1
 OTHER_LAYOUT_BOOST = 0.5
-# A word matched only as spelled in the other alphabet counts less than one matched as typed.
+# A word (or text) matched only as spelled in the other alphabet counts less than one matched as typed.
 TRANSLITERATION_BOOST = 0.5
 # Query words of these lengths (after analysis) allow one typo, and two from the second length on.
 ONE_TYPO, TWO_TYPOS = 4, 8
@@ -48,8 +48,19 @@ WORD_MATCHED = 1000.0
 
 
 def text_query(searcher: tantivy.Searcher, text: str) -> tantivy.Query | None:
-    """Movies matching every word of some reading of `text`; None when no reading has a word."""
-    return _any_reading(searcher, text, _reading, _exact_reading)
+    """Movies matching every word of some reading of `text`; None when no reading has a word.
+
+    Besides the other keyboard layout's, one more reading: the text spelled in the other alphabet, as typed (the
+    same film in the other language's catalogue: «Сталкер» finds "Stalker"), at a lower boost still."""
+    readings = _any_reading(searcher, text, _reading, _exact_reading)
+    across = transliterated(text)
+    carried = _exact_reading(searcher, fold_yo(across)) if across else None
+    if carried is None:
+        return readings
+    carried = tantivy.Query.boost_query(carried, TRANSLITERATION_BOOST)
+    if readings is None:
+        return carried
+    return tantivy.Query.boolean_query([(tantivy.Occur.Should, readings), (tantivy.Occur.Should, carried)])
 
 
 def partial_query(searcher: tantivy.Searcher, text: str) -> tantivy.Query | None:

@@ -6,9 +6,14 @@ the same way is done here, once, before a query reaches either of them.
 
 from __future__ import annotations
 
+import re
+
 # Keys of the standard Russian ЙЦУКЕН layout, in the order of the US QWERTY keys they share.
 _QWERTY = "`qwertyuiop[]asdfghjkl;'zxcvbnm,./" + '~QWERTYUIOP{}ASDFGHJKL:"ZXCVBNM<>?'
 _JCUKEN = "ёйцукенгшщзхъфывапролджэячсмитьбю." + "ЁЙЦУКЕНГШЩЗХЪФЫВАПРОЛДЖЭЯЧСМИТЬБЮ,"
+
+# A letter or digit of any script, as analysis.TOKEN_PATTERN in Python's dialect.
+_WORD = re.compile(r"[^\W_]+")
 
 _TO_CYRILLIC = str.maketrans(_QWERTY, _JCUKEN)
 _TO_LATIN = str.maketrans(_JCUKEN, _QWERTY)
@@ -84,3 +89,13 @@ def transliteration(word: str) -> str | None:
             i += len(spelling)
         return "".join(out)
     return None
+
+
+def transliterated(text: str) -> str | None:
+    """Text of one alphabet with each word spelled in the other (`transliteration`), signs and numbers kept: the same
+    title as the other language's catalogue writes it («Сталкер» ↔ "Stalker", "Kin-dza-dza" ↔ «Кин-дза-дза»).
+    None for text mixing alphabets, or that no word of changes."""
+    if not (is_latin(text) or is_cyrillic(text)):
+        return None
+    carried = _WORD.sub(lambda word: transliteration(word.group()) or word.group(), text)
+    return carried if carried != text.lower() else None

@@ -17,7 +17,9 @@ class SearchIndex(Protocol):
       allowing the Russian and English inflections of a word (Snowball stems), the Russian dictionary lemma of a
       title or description word (`domain.lemmas`: дни for день, дети for ребёнок), ё for е, a typo (one edit in
       words of 4+ letters, two in 8+, the first letter right; one in a 3-letter name beside other words), and the
-      whole query typed in the other keyboard layout (`domain.text.layout_variants`); title matches rank first.
+      whole query typed in the other keyboard layout (`domain.text.layout_variants`) or spelled in the other
+      alphabet (`domain.text.transliterated`: «Сталкер» finds "Stalker", after what matches as typed); title
+      matches rank first.
       A name scores by its rarity, the same in a long credit list as in a short one, and more in the part (director,
       actor, writer) where it is rarer.
       A query of stop words only matches titles made of those words.

@@ -114,6 +114,12 @@ async def test_stop_word_titles_are_found(index: SearchIndex, text: str, expecte
     assert (await ids(index, text))[:1] == [expected]
 
 
+async def test_the_same_title_in_the_other_alphabet_follows_the_one_typed(index: SearchIndex) -> None:
+    # «Терминатор» as typed, then "The Terminator", the same title as the English catalogue spells it (then
+    # "Blade Runner", whose description says "terminate", a word of the same stem).
+    assert (await ids(index, "терминатор"))[:2] == ["m03", "m04"]
+
+
 async def test_title_matches_rank_above_description_matches(index: SearchIndex) -> None:
     found = await ids(index, "бегущих")
     # «Бегущий по лезвию» by its title; «Лезвие» only through its description.
