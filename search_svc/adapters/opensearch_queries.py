@@ -89,11 +89,17 @@ def text_query(text: str, *, partial: bool = False) -> dict[str, Any] | None:
     for rank, reading in enumerate(layout_variants(text)):
         # Text typed on the wrong layout is first taken as typed right: typos on top of it would cost as much
         # again (fuzzy matching is most of a search's time) for what the fallback finds anyway.
+        boost = 1.0 if rank == 0 else _OTHER_LAYOUT_BOOST
         clause = _reading_query(
-            words(reading), typos=rank == 0 or partial, partial=partial, transliterated=partial and rank == 0
+            words(reading),
+            typos=rank == 0 or partial,
+            partial=partial,
+            transliterated=partial and rank == 0,
+            boost=boost,
         )
         if clause is not None:
-            readings.append(_boosted(clause, 1.0 if rank == 0 else _OTHER_LAYOUT_BOOST))
+            # The fallback's reading weighs its boost itself: its words count the same in either reading.
+            readings.append(clause if partial else _boosted(clause, boost))
     across = transliterated(text) if not partial else None
     # One more reading, as typed: the text spelled in the other alphabet (the same film in the other language's
     # catalogue: «Сталкер» finds "Stalker"). In the fallback each word is carried across instead.
@@ -106,7 +112,12 @@ def text_query(text: str, *, partial: bool = False) -> dict[str, Any] | None:
 
 
 def _reading_query(
-    tokens: Sequence[str], *, typos: bool = True, partial: bool = False, transliterated: bool = False
+    tokens: Sequence[str],
+    *,
+    typos: bool = True,
+    partial: bool = False,
+    transliterated: bool = False,
+    boost: float = 1.0,
 ) -> dict[str, Any] | None:
     if not tokens:
         return None
@@ -128,8 +139,12 @@ def _reading_query(
     if transliterated:
         clauses = [_or_carried_across(clause, word) for clause, word in zip(clauses, content, strict=True)]
     if partial:
-        counted = [{"bool": {"should": [{"constant_score": {"filter": c, "boost": WORD_MATCHED}}, c]}} for c in clauses]
-        return {"bool": {"should": [*counted, title_phrase], "minimum_should_match": 1}}
+        # A word counts the same in either reading: only its score weighs the reading's boost.
+        counted = [
+            {"bool": {"should": [{"constant_score": {"filter": c, "boost": WORD_MATCHED}}, _boosted(c, boost)]}}
+            for c in clauses
+        ]
+        return {"bool": {"should": [*counted, _boosted(title_phrase, boost)], "minimum_should_match": 1}}
     return {"bool": {"must": clauses, "should": [title_phrase]}}
 
 

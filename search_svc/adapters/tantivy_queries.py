@@ -67,7 +67,7 @@ def partial_query(searcher: tantivy.Searcher, text: str) -> tantivy.Query | None
     """The fallback when `text_query` finds nothing: any word may match; a movie matching more words ranks above
     one matching fewer, then by score, where rarer words and title words weigh more. Both readings allow typos;
     a word as typed may also match spelled in the other alphabet (`domain.text.transliteration`)."""
-    return _any_reading(searcher, text, _partial_reading, _partial_other_reading)
+    return _any_reading(searcher, text, _partial_reading, _partial_other_reading, boost_other=False)
 
 
 def completion_query(searcher: tantivy.Searcher, text: str) -> tantivy.Query | None:
@@ -79,15 +79,19 @@ Build = Callable[[tantivy.Searcher, str], tantivy.Query | None]
 
 
 def _any_reading(
-    searcher: tantivy.Searcher, text: str, build: Build, build_other: Build | None = None
+    searcher: tantivy.Searcher, text: str, build: Build, build_other: Build | None = None, *, boost_other: bool = True
 ) -> tantivy.Query | None:
-    """`build` for the text as typed, `build_other` (or `build`) for it in the other keyboard layout."""
+    """`build` for the text as typed, `build_other` (or `build`) for it in the other keyboard layout, boosted less
+    unless `build_other` weighs its reading itself (`boost_other` False)."""
     readings = [
         (build if n == 0 else build_other or build)(searcher, fold_yo(reading))
         for n, reading in enumerate(layout_variants(text))
     ]
     choices = [
-        (tantivy.Occur.Should, query if n == 0 else tantivy.Query.boost_query(query, OTHER_LAYOUT_BOOST))
+        (
+            tantivy.Occur.Should,
+            query if n == 0 or not boost_other else tantivy.Query.boost_query(query, OTHER_LAYOUT_BOOST),
+        )
         for n, query in enumerate(readings)
         if query is not None
     ]
@@ -97,7 +101,13 @@ def _any_reading(
 
 
 def _reading(
-    searcher: tantivy.Searcher, text: str, *, typos: bool = True, partial: bool = False, transliterated: bool = False
+    searcher: tantivy.Searcher,
+    text: str,
+    *,
+    typos: bool = True,
+    partial: bool = False,
+    transliterated: bool = False,
+    boost: float = 1.0,
 ) -> tantivy.Query | None:
     words_by_term: dict[str, str] = {}
     for term, word in schema.query_words(text):
@@ -119,8 +129,9 @@ def _reading(
         counted = [
             tantivy.Query.boolean_query(
                 [
+                    # A word counts the same in either reading: only its score weighs the reading's boost.
                     (tantivy.Occur.Should, tantivy.Query.const_score_query(clause, WORD_MATCHED)),
-                    (tantivy.Occur.Should, clause),
+                    (tantivy.Occur.Should, clause if boost == 1.0 else tantivy.Query.boost_query(clause, boost)),
                 ]
             )
             for clause in clauses
@@ -138,7 +149,7 @@ def _partial_reading(searcher: tantivy.Searcher, text: str) -> tantivy.Query | N
 
 
 def _partial_other_reading(searcher: tantivy.Searcher, text: str) -> tantivy.Query | None:
-    return _reading(searcher, text, partial=True)
+    return _reading(searcher, text, partial=True, boost=OTHER_LAYOUT_BOOST)
 
 
 def _or_carried_across(searcher: tantivy.Searcher, clause: tantivy.Query, word: str) -> tantivy.Query:

@@ -169,6 +169,14 @@ async def test_in_the_fallback_a_word_may_match_spelled_in_the_other_alphabet(in
     assert found[:2] == ["m06", "m08"], found
 
 
+async def test_in_the_fallback_a_word_counts_the_same_in_either_layout(index: SearchIndex) -> None:
+    # "blade runner" typed on the Russian layout, then «зеркало» typed right: no movie holds all three. "Blade Runner"
+    # holds two words in the other layout's reading, the mirrors one as typed; the reading's lower weight once
+    # halved the two words' count too, and the mirrors came first.
+    found = await ids(index, "ишфву кгттук зеркало")
+    assert found[0] == "m02", found
+
+
 async def test_one_word_found_is_enough_for_a_page(index: SearchIndex) -> None:
     page = await index.search(query("терминатор qzxwvkj"))
     assert "m03" in {i.id for i in page.items}
