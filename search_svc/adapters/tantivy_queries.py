@@ -186,7 +186,7 @@ def _word(
     if not typos:
         return tantivy.Query.disjunction_max_query(options, tie_breaker=TIE_BREAKER)
     options += [
-        tantivy.Query.const_score_query(typo, boost * TYPO_SHARE)
+        tantivy.Query.const_score_query(typo, boost * TYPO_SHARE * _rarity(searcher, typo))
         for name, boost in FIELD_BOOSTS.items()
         if (typo := _typo(searcher, name, term, word, short=short_names and name == schema.PEOPLE)) is not None
     ]
@@ -198,10 +198,25 @@ def _scored_term(searcher: tantivy.Searcher, name: str, term: str, boost: float)
     inverse document frequency, as Lucene computes it too), which is BM25 without the norm for a name given once."""
     if name not in NORM_FREE:
         return tantivy.Query.boost_query(term_query(name, term), boost)
-    found = searcher.doc_freq(name, term)
+    query = term_query(name, term)
+    return tantivy.Query.const_score_query(query, boost * _idf(searcher, searcher.doc_freq(name, term)))
+
+
+def _rarity(searcher: tantivy.Searcher, typo: tantivy.Query) -> float:
+    """What a typo match weighs: the inverse document frequency of the movies it matches, its terms together.
+
+    Tantivy scores a fuzzy match flat, so a typo in a rare word ("bron" for born, "rot" for Roth) weighed as little
+    as one in a word every other title holds. Lucene, under OpenSearch, scores a fuzzy match's terms by BM25 with
+    their document frequencies blended: this is that weight, without the norm."""
+    # `count` is missing from tantivy's type stubs, present at run time.
+    matched: int = searcher.search(typo, limit=1).count  # type: ignore[attr-defined]
+    return _idf(searcher, matched)
+
+
+def _idf(searcher: tantivy.Searcher, found: int) -> float:
+    """BM25's inverse document frequency, as tantivy and Lucene compute it."""
     everything = searcher.num_docs
-    idf = math.log(1 + (everything - found + 0.5) / (found + 0.5))
-    return tantivy.Query.const_score_query(term_query(name, term), boost * idf)
+    return math.log(1 + (everything - found + 0.5) / (found + 0.5))
 
 
 def _typo(

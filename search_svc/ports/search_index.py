@@ -20,8 +20,9 @@ class SearchIndex(Protocol):
       whole query typed in the other keyboard layout (`domain.text.layout_variants`) or spelled in the other
       alphabet (`domain.text.transliterated`: «Сталкер» finds "Stalker", after what matches as typed); title
       matches rank first.
-      A name scores by its rarity, the same in a long credit list as in a short one, and more in the part (director,
-      actor, writer) where it is rarer.
+      A typo match weighs by the rarity of the words it reaches, as an exact match does. A name scores by its
+      rarity, the same in a long credit list as in a short one, and more in the part (director, actor, writer)
+      where it is rarer.
       A query of stop words only matches titles made of those words.
     - when no movie matches every word, the movies matching some of them: more words matched first, then by
       score; the other layout's reading then allows typos too, and a word as typed may match spelled in the other

@@ -130,6 +130,10 @@ MOVIES: tuple[Movie, ...] = (
         (Writer("w20", "Sam Hale"), Writer("w21", "Ivy Rowe")),
     ),
     Movie("m22", "Quiet Pier", "", 6.9, ("Western",), (), (Actor(21, "Ruth Vance"), Actor(20, "Ann Keller"))),
+    # «Reservoir Dogs» in the Russian catalogue: a name typed in Latin with a typo is the English film's first.
+    Movie(
+        "m23", "Бешеные псы", "Ограбление идёт не так.", 8.3, ("Crime",), ("Квентин Тарантино",), (Actor(9, "Тим Рот"),)
+    ),
 )
 
 BY_ID = {movie.id: movie for movie in MOVIES}

@@ -156,6 +156,19 @@ async def test_a_name_weighs_more_in_the_part_where_it_is_rarer(index: SearchInd
     assert await ids(index, "Ann Keller") == ["m21", "m20", "m22"]
 
 
+async def test_a_typo_as_typed_ranks_above_the_same_name_in_the_other_alphabet(index: SearchIndex) -> None:
+    # "rot" is one edit from Roth in «Reservoir Dogs»; «Бешеные псы» credits «Тим Рот» exactly, in the other
+    # alphabet, which counts less. A typo once weighed as little as the commonest word, and lost.
+    assert (await ids(index, "tim rot"))[:2] == ["m17", "m23"]
+
+
+async def test_in_the_fallback_a_typo_in_a_rare_title_word_outweighs_a_plot_word(index: SearchIndex) -> None:
+    # No movie holds both words. «Терминатор» holds the first with a typo, in its title; «Лезвие» the second, as
+    # typed, in its plot. A typo once scored flat, below any exact match.
+    found = await ids(index, "Тирминатор вампиров")
+    assert found[0] == "m03", found
+
+
 async def test_when_no_movie_holds_every_word_the_ones_holding_most_come_first(index: SearchIndex) -> None:
     # No movie says 1977; «Звёздные войны» holds both other words, «Американские граффити» only «Лукас».
     found = await ids(index, "Лукас войны 1977")
