@@ -1,7 +1,8 @@
 """Text on tantivy as a query: typos, both keyboard layouts, stop-word titles and title completion.
 
 Text, per reading of the query (as typed, then in the other keyboard layout at a lower boost and without typos):
-each analysed word must match; it scores its best field (title over people over genre over description, BM25).
+each analysed word must match; it scores its best field (title over people over genre over description, BM25), and
+the whole text found as a phrase in the title scores more.
 In a field that lacks the word as typed, a term one typo away (two from 8 letters, first letter kept; in titles
 and names the word unstemmed too) counts flat at a share of that field's weight. A reading made only of stop words
 must find them all among the title's words. Suggestions match titles only: finished words as in search, the last
@@ -25,6 +26,9 @@ TYPO_SHARE = 0.5
 # A word found in several fields counts a little more than in its best one alone.
 TIE_BREAKER = 0.1
 OTHER_LAYOUT_BOOST = 0.5
+# The whole text found as a phrase in the title adds its score at half the title's weight (as opensearch_queries'
+# phrase, boosted 2 beside the title's 4).
+TITLE_PHRASE_BOOST = FIELD_BOOSTS[schema.TITLE] / 2
 # A word (or text) matched only as spelled in the other alphabet counts less than one matched as typed.
 TRANSLITERATION_BOOST = 0.5
 # Query words of these lengths (after analysis) allow one typo, and two from the second length on.
@@ -120,7 +124,7 @@ def _reading(
             _word(searcher, term, word, typos=typos, short_names=short_names) for term, word in words_by_term.items()
         ]
         if not partial:
-            return _every(clauses)
+            return _with_title_phrase(_every(clauses), text)
         if transliterated:
             clauses = [
                 _or_carried_across(searcher, clause, word)
@@ -142,6 +146,18 @@ def _reading(
     if not words:
         return None
     return _every(term_query(schema.TITLE_PLAIN, word) for word in words)
+
+
+def _with_title_phrase(query: tantivy.Query, text: str) -> tantivy.Query:
+    """`query`, scoring more where the title holds the whole text as a phrase, stop words and all (as OpenSearch's
+    `match_phrase` on the title's exact subfield does)."""
+    words = schema.plain_words(text)
+    if len(words) < 2:  # a phrase of one word is that word, scored already
+        return query
+    phrase = tantivy.Query.boost_query(
+        tantivy.Query.phrase_query(schema.schema(), schema.TITLE_PLAIN, list(words)), TITLE_PHRASE_BOOST
+    )
+    return tantivy.Query.boolean_query([(tantivy.Occur.Must, query), (tantivy.Occur.Should, phrase)])
 
 
 def _partial_reading(searcher: tantivy.Searcher, text: str) -> tantivy.Query | None:

@@ -19,7 +19,7 @@ class SearchIndex(Protocol):
       words of 4+ letters, two in 8+, the first letter right; one in a 3-letter name beside other words), and the
       whole query typed in the other keyboard layout (`domain.text.layout_variants`) or spelled in the other
       alphabet (`domain.text.transliterated`: «Сталкер» finds "Stalker", after what matches as typed); title
-      matches rank first.
+      matches rank first, and a title holding the whole text as typed, in order, above one holding its words.
       A typo match weighs by the rarity of the words it reaches, as an exact match does. A name scores by its
       rarity, the same in a long credit list as in a short one, and more in the part (director, actor, writer)
       where it is rarer.

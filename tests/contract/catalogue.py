@@ -134,6 +134,9 @@ MOVIES: tuple[Movie, ...] = (
     Movie(
         "m23", "Бешеные псы", "Ограбление идёт не так.", 8.3, ("Crime",), ("Квентин Тарантино",), (Actor(9, "Тим Рот"),)
     ),
+    # Two titles of the same words: the longer one holds them as typed, in order.
+    Movie("m24", "The Last Night Train Home", "", 6.8, ("Western",)),
+    Movie("m25", "Train at Night", "", 6.1, ("Western",)),
 )
 
 BY_ID = {movie.id: movie for movie in MOVIES}

@@ -120,6 +120,11 @@ async def test_the_same_title_in_the_other_alphabet_follows_the_one_typed(index:
     assert (await ids(index, "терминатор"))[:2] == ["m03", "m04"]
 
 
+async def test_a_title_holding_the_words_as_typed_in_order_ranks_first(index: SearchIndex) -> None:
+    # The shorter title would win on its words alone; the other holds "night train" as a phrase.
+    assert await ids(index, "night train") == ["m24", "m25"]
+
+
 async def test_title_matches_rank_above_description_matches(index: SearchIndex) -> None:
     found = await ids(index, "бегущих")
     # «Бегущий по лезвию» by its title; «Лезвие» only through its description.
