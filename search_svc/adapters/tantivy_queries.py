@@ -46,6 +46,10 @@ NORM_FREE = frozenset({schema.PEOPLE, *schema.ROLE_FIELDS})
 # A name as typed scores in the field of its part too, at these shares of the people field's boost (as
 # opensearch_queries' name fields).
 ROLE_SHARES = {schema.DIRECTOR: 1.5, schema.ACTORS: 1.5, schema.WRITERS: 1.2}
+# A typo's rarity by searcher and typed word (`_rarity`), at most this many kept.
+MAX_RARITIES = 4096
+TypoKey = tuple[str, str, str, bool]
+_RARITIES: dict[tuple[tantivy.Searcher, TypoKey], float] = {}
 # In the fallback, each word matched adds this to a movie's score: far above any text score, so movies matching
 # more words come first, and text scores order the movies matching as many.
 WORD_MATCHED = 1000.0
@@ -202,7 +206,9 @@ def _word(
     if not typos:
         return tantivy.Query.disjunction_max_query(options, tie_breaker=TIE_BREAKER)
     options += [
-        tantivy.Query.const_score_query(typo, boost * TYPO_SHARE * _rarity(searcher, typo))
+        tantivy.Query.const_score_query(
+            typo, boost * TYPO_SHARE * _rarity(searcher, typo, (name, term, word, short_names))
+        )
         for name, boost in FIELD_BOOSTS.items()
         if (typo := _typo(searcher, name, term, word, short=short_names and name == schema.PEOPLE)) is not None
     ]
@@ -218,15 +224,24 @@ def _scored_term(searcher: tantivy.Searcher, name: str, term: str, boost: float)
     return tantivy.Query.const_score_query(query, boost * _idf(searcher, searcher.doc_freq(name, term)))
 
 
-def _rarity(searcher: tantivy.Searcher, typo: tantivy.Query) -> float:
+def _rarity(searcher: tantivy.Searcher, typo: tantivy.Query, key: TypoKey) -> float:
     """What a typo match weighs: the inverse document frequency of the movies it matches, its terms together.
 
     Tantivy scores a fuzzy match flat, so a typo in a rare word ("bron" for born, "rot" for Roth) weighed as little
     as one in a word every other title holds. Lucene, under OpenSearch, scores a fuzzy match's terms by BM25 with
     their document frequencies blended: this is that weight, without the norm."""
+    # Counting the matches runs the fuzzy match once more, as costly as in the search itself: kept per searcher (one
+    # published version, which never changes), since the same typo is typed again and again.
+    cached = _RARITIES.get((searcher, key))
+    if cached is not None:
+        return cached
     # `count` is missing from tantivy's type stubs, present at run time.
     matched: int = searcher.search(typo, limit=1).count  # type: ignore[attr-defined]
-    return _idf(searcher, matched)
+    if len(_RARITIES) >= MAX_RARITIES:
+        # Dropped whole, which also lets go of the searchers of versions no longer served.
+        _RARITIES.clear()
+    _RARITIES[(searcher, key)] = rarity = _idf(searcher, matched)
+    return rarity
 
 
 def _idf(searcher: tantivy.Searcher, found: int) -> float:
