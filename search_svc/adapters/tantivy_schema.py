@@ -132,7 +132,7 @@ def schema() -> tantivy.Schema:
     builder.add_text_field(ID, fast=True, tokenizer_name="raw", index_option="basic")
     builder.add_bytes_field(CARD, stored=True)
     # No positions on the main fields: nothing searches them by phrase.
-    for field in (*TEXT_FIELDS, *ROLE_FIELDS):
+    for field in TEXT_FIELDS:
         builder.add_text_field(field, tokenizer_name=MAIN_ANALYZER, index_option="freq")
     builder.add_text_field(TITLE_PLAIN, tokenizer_name=PLAIN_ANALYZER, index_option="position")
     for field in (TITLE_LEMMAS, DESCRIPTION_LEMMAS):
@@ -150,6 +150,10 @@ def schema() -> tantivy.Schema:
     # Weighs suggestions by rating: tantivy multiplies a score by log2(2 + weight), so 0..1 lifts it by at most
     # ~1.6x, never past a match in the layout the user typed in (see tantivy_queries.OTHER_LAYOUT_BOOST).
     builder.add_float_field(RATING_WEIGHT, fast=True)
+    # Added last, so that the fields before them keep their numbers (a version written before them still needs the
+    # catalogue loaded again to be searched by part).
+    for field in ROLE_FIELDS:
+        builder.add_text_field(field, tokenizer_name=MAIN_ANALYZER, index_option="freq")
     return builder.build()
 
 
