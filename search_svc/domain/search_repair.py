@@ -49,26 +49,48 @@ def repaired_search(text: str, top: Movie, *, partial: bool) -> str | None:
 
     A typo is put right, a word typed on the other layout is put in its letters; with `partial` (the listing holds
     the movies matching some of the words) a word the movie does not hold is left out. Stop words stay as typed.
+    The whole text in the other layout is read too (keys like ";" and "," are letters there: "cke;t,ysq" is
+    «служебный»), and the reading leaving fewer words unfound in the movie wins; the text as typed on a tie.
     """
     typed = _WORD.findall(text)
     known = _Known(_movie_words(top))
-    several = sum(fold(word) not in _STOPWORDS for word in typed) > 1
-    understood: list[str] = []
-    for word in typed:
-        if fold(word) in _STOPWORDS or known.same(word) is not None or known.carried_across(word, several):
-            understood.append(word)
-            continue
-        repaired = known.repaired(word, several)
-        if repaired is not None:
-            understood.append(repaired)
-        elif not partial:
-            # Matched somewhere this reading cannot see (another movie on the page): left as typed.
-            understood.append(word)
+    best = _understood(typed, known, partial=partial, other_layout=False)
+    for other in layout_variants(text)[1:]:
+        reading = _understood(_WORD.findall(other), known, partial=partial, other_layout=True)
+        if reading[0] < best[0]:
+            best = reading
+    understood = best[1]
     if not any(fold(word) not in _STOPWORDS for word in understood):
         return None
     if [fold(word) for word in understood] == [fold(word) for word in typed]:
         return None
     return " ".join(understood)
+
+
+def _understood(typed: list[str], known: _Known, *, partial: bool, other_layout: bool) -> tuple[int, list[str]]:
+    """How many of the words the movie does not hold (as typed or repaired), and the words as understood. In the
+    other layout's reading every word is a repair, so a word the movie holds is put as the movie spells it, and
+    a word is not swapped back to the layout it was typed in."""
+    several = sum(fold(word) not in _STOPWORDS for word in typed) > 1
+    unfound = 0
+    understood: list[str] = []
+    for word in typed:
+        if fold(word) in _STOPWORDS:
+            understood.append(word)
+            continue
+        same = known.same(word)
+        if same is not None or known.carried_across(word, several):
+            understood.append(same if other_layout and same is not None else word)
+            continue
+        repaired = known.repaired(word, several, other_layout=not other_layout)
+        if repaired is not None:
+            understood.append(repaired)
+            continue
+        unfound += 1
+        if not partial:
+            # Matched somewhere this reading cannot see (another movie on the page): left as typed.
+            understood.append(word)
+    return unfound, understood
 
 
 class _Known:
@@ -96,10 +118,10 @@ class _Known:
         across = transliteration(word)
         return across is not None and (self.same(across) is not None or self._typo(across, several) is not None)
 
-    def repaired(self, word: str, several: bool) -> str | None:
+    def repaired(self, word: str, several: bool, *, other_layout: bool = True) -> str | None:
         """The movie's word that `word` meant: one typo away, or typed on the other layout (with a typo or not)."""
         found = self._typo(word, several)
-        if found is not None:
+        if found is not None or not other_layout:
             return found
         for other in layout_variants(word)[1:]:
             found = self.same(other)

@@ -215,6 +215,7 @@ async def test_gibberish_finds_nothing(index: SearchIndex) -> None:
         ("Тирминатер", "Терминатор"),  # two typos
         ("the terminatro", "the Terminator"),  # a typo the stemmer cannot see through; the stop word kept
         ("Xthyjt pthrfkj", "Чёрное зеркало"),  # the other keyboard layout, put as the catalogue spells it
+        (",tueobq gj ktpdb.", "Бегущий по лезвию"),  # "," and "." are «б» and «ю» on the other layout
         ("ыефк цфкы", "Star Wars"),
         ("Nthvbyfnh", "Терминатор"),  # the other layout and a typo
         ("tom roth", "Tim roth"),  # a short name one edit off

@@ -16,6 +16,7 @@ SOLARIS = Movie(
     ("Андрей Тарковский",),
     (Actor(1, "Донатас Банионис"),),
 )
+OFFICE_ROMANCE = Movie("m3", "Служебный роман", "Директор статистического учреждения.", 8.3, ("Comedy",))
 RUNNER = Movie("m2", "Blade Runner", "A blade runner must pursue four replicants.", 8.1, (), ("Ridley Scott",))
 
 
@@ -29,6 +30,8 @@ RUNNER = Movie("m2", "Blade Runner", "A blade runner must pursue four replicants
         ("blade runner zzzz", RUNNER, True, "blade runner"),  # only some words matched: the others left out
         ("the bldae runner", RUNNER, False, "the Blade runner"),  # a swap of neighbours is one edit
         ("ridly scott", RUNNER, False, "Ridley scott"),  # one missing letter in a name
+        # The other layout, read whole: ";" and "," are «ж» and «б» there. «Служебный ромн» has a typo too.
+        ("cke;t,ysq hjvy", OFFICE_ROMANCE, False, "Служебный роман"),
     ],
 )
 def test_a_repair_reads_as_the_catalogue_spells_it(text: str, movie: Movie, partial: bool, understood: str) -> None:
