@@ -1,18 +1,23 @@
 """Relevance of both search engines on judged queries: nDCG@10, MRR and zero-result rate, side by side.
 
     python -m bench.search_quality [--write docs/search-quality.md] [--save RUN.json] [--before RUN.json]
+                                   [--keep-before] [--failures] [--engine tantivy|opensearch]
 
 Loads each judged catalogue (bench/judgments/*.yaml names it: the legacy export, the demo catalogue)
 through the ETL's reader into tantivy (a temporary directory) and OpenSearch (the devstack's, started
 if needed, a temporary alias), runs every judged query through the SearchIndex port exactly as the
 service does, and scores the first ten results. `--save` keeps a run's scores; `--before` puts a saved run's
-table beside this one's (for a change's before and after, each run from its own commit).
+table beside this one's (for a change's before and after, each run from its own commit); `--keep-before` keeps
+the "before" table already written in the `--write` file. `--failures` prints each tuning query that fell short
+of a perfect nDCG@10, with the first ten results and their grades (the held-out queries are never printed: they
+are not looked at while tuning). `--engine` runs one engine only, for a quicker look (the file is then not written).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import math
 import subprocess
@@ -45,6 +50,9 @@ REPO = Path(__file__).resolve().parents[1]
 JUDGMENTS = REPO / "bench" / "judgments"
 MARK = ("<!-- search-quality:begin -->", "<!-- search-quality:end -->")
 K = 10
+ENGINES = ("tantivy", "opensearch")
+BEFORE = "\n\nBefore ("
+WEAKEST = "\n\nWeakest queries now"
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,8 @@ class Scored:
     ndcg: float
     reciprocal_rank: float
     found: int
+    # The first K results' ids and titles, for --failures; a saved run has none.
+    ranked: tuple[tuple[str, str], ...] = ()
 
 
 def judgments() -> list[Judged]:
@@ -113,32 +123,46 @@ async def score(index: SearchIndex, engine: str, queries: list[Judged]) -> list[
         page = await index.search(VideoQuery(judged.query, K, 1, None, SortOrder.ASC))
         ranked = [item.id for item in page.items]
         out.append(
-            Scored(judged, engine, ndcg(ranked, judged.relevant), reciprocal_rank(ranked, judged.relevant), page.total)
+            Scored(
+                judged,
+                engine,
+                ndcg(ranked, judged.relevant),
+                reciprocal_rank(ranked, judged.relevant),
+                page.total,
+                tuple((item.id, item.title) for item in page.items),
+            )
         )
     return out
 
 
-async def evaluate(sources: dict[str, Path], opensearch_url: str, tmp: Path) -> list[Scored]:
+async def evaluate(
+    sources: dict[str, Path], opensearch_url: str | None, tmp: Path, engines: tuple[str, ...] = ENGINES
+) -> list[Scored]:
     all_queries = judgments()
     results: list[Scored] = []
     for catalogue, source in sources.items():
         queries = [q for q in all_queries if q.catalogue == catalogue]
-        tantivy_dir = tmp / f"tantivy-{catalogue}"
-        load(TantivyIndexLoader(tantivy_dir), source)
-        alias = f"quality-{catalogue}-{uuid.uuid4().hex[:6]}"
-        os_loader = OpenSearchIndexLoader(opensearch_url, alias=alias)
-        load(os_loader, source)
-        for engine, index in (
-            ("tantivy", TantivySearchIndex(tantivy_dir)),
-            ("opensearch", OpenSearchSearchIndex(opensearch_url, alias=alias)),
-        ):
+        if "tantivy" in engines:
+            tantivy_dir = tmp / f"tantivy-{catalogue}"
+            load(TantivyIndexLoader(tantivy_dir), source)
+            results += await _scored(TantivySearchIndex(tantivy_dir), "tantivy", queries)
+        if "opensearch" in engines and opensearch_url is not None:
+            alias = f"quality-{catalogue}-{uuid.uuid4().hex[:6]}"
+            os_loader = OpenSearchIndexLoader(opensearch_url, alias=alias)
             try:
-                results += await score(index, engine, queries)
+                load(os_loader, source)
+                results += await _scored(OpenSearchSearchIndex(opensearch_url, alias=alias), "opensearch", queries)
             finally:
-                await index.close()
-        os_loader.close()
-        _drop(opensearch_url, alias)
+                os_loader.close()
+                _drop(opensearch_url, alias)
     return results
+
+
+async def _scored(index: SearchIndex, engine: str, queries: list[Judged]) -> list[Scored]:
+    try:
+        return await score(index, engine, queries)
+    finally:
+        await index.close()
 
 
 def _drop(url: str, alias: str) -> None:
@@ -150,7 +174,9 @@ def _drop(url: str, alias: str) -> None:
         client.close()
 
 
-def report(results: list[Scored], before: list[Scored] | None = None, before_label: str = "") -> str:
+def report(
+    results: list[Scored], before: list[Scored] | None = None, before_label: str = "", kept_before: str = ""
+) -> str:
     n = len({(r.judged.catalogue, r.judged.query) for r in results})
     heldout = len({(r.judged.catalogue, r.judged.query) for r in results if r.judged.heldout})
     lines = [
@@ -164,6 +190,8 @@ def report(results: list[Scored], before: list[Scored] | None = None, before_lab
     ]
     if before is not None:
         lines += ["", f"Before ({before_label}), the same queries:", "", *_table(before)]
+    elif kept_before:
+        lines += ["", kept_before]
     worst = sorted(results, key=lambda r: r.ndcg)[:12]
     lines += ["", "Weakest queries now (nDCG@10):", "", "| engine | catalogue | query | kind | nDCG@10 | found |"]
     lines.append("|---|---|---|---|---|---|")
@@ -175,8 +203,39 @@ def report(results: list[Scored], before: list[Scored] | None = None, before_lab
     return "\n".join(lines)
 
 
+def written_before(path: Path) -> str:
+    """The "before" table of the section already written in `path` (its heading line to its last row), or ""."""
+    text = path.read_text() if path.exists() else ""
+    if MARK[0] not in text:
+        return ""
+    section = text.split(MARK[0], 1)[1].split(MARK[1], 1)[0]
+    if BEFORE not in section:
+        return ""
+    return "Before (" + section.split(BEFORE, 1)[1].split(WEAKEST, 1)[0].strip()
+
+
+def failures(results: list[Scored]) -> str:
+    """Each tuning query below a perfect nDCG@10 on some engine: its first results, graded, per engine."""
+    lines = []
+    for r in sorted(results, key=lambda r: (r.judged.catalogue, r.judged.kind, r.judged.query, r.engine)):
+        if r.judged.heldout or r.ndcg >= 1.0 - 1e-9:
+            continue
+        lines.append(
+            f"\n{r.engine} | {r.judged.catalogue} | {r.judged.kind} | {r.judged.query!r} | "
+            f"nDCG@10 {r.ndcg:.3f} | found {r.found} | judged {r.judged.relevant}"
+        )
+        lines += [
+            f"  {rank:2}. [{r.judged.relevant.get(movie_id, 0)}] {movie_id} {title}"
+            for rank, (movie_id, title) in enumerate(r.ranked, 1)
+        ]
+        missing = [movie_id for movie_id in r.judged.relevant if movie_id not in {m for m, _ in r.ranked}]
+        if missing:
+            lines.append(f"  not in the first {K}: {', '.join(missing)}")
+    return "\n".join(lines)
+
+
 def _table(results: list[Scored]) -> list[str]:
-    engines = ["tantivy", "opensearch"]
+    engines = [engine for engine in ENGINES if any(r.engine == engine for r in results)]
     groups: dict[tuple[str, str], list[Scored]] = defaultdict(list)
     for r in results:
         groups[(r.engine, "all")].append(r)
@@ -242,17 +301,30 @@ def main() -> int:
     parser.add_argument("--write", type=Path, help="update this Markdown file's section (e.g. docs/search-quality.md)")
     parser.add_argument("--save", type=Path, metavar="RUN.json", help="keep this run's scores, for a later --before")
     parser.add_argument("--before", type=Path, metavar="RUN.json", help="a saved run to show beside this one")
+    parser.add_argument(
+        "--keep-before", action="store_true", help="keep the 'before' table already in the --write file"
+    )
+    parser.add_argument("--failures", action="store_true", help="print the tuning queries short of a perfect score")
+    parser.add_argument("--engine", choices=ENGINES, help="run this engine only (nothing is written)")
     args = parser.parse_args()
-    with devstack_opensearch() as server, tempfile.TemporaryDirectory(prefix="cinemesh-quality-") as tmp:
-        demo = Path(tmp) / "demo.sqlite"
+    engines = (args.engine,) if args.engine else ENGINES
+    with contextlib.ExitStack() as stack:
+        url = None
+        if "opensearch" in engines:
+            url = stack.enter_context(devstack_opensearch()).endpoints()["url"]
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="cinemesh-quality-")))
+        demo = tmp / "demo.sqlite"
         write_demo(demo)
-        results = asyncio.run(evaluate({"legacy": LEGACY_EXPORT, "demo": demo}, server.endpoints()["url"], Path(tmp)))
+        results = asyncio.run(evaluate({"legacy": LEGACY_EXPORT, "demo": demo}, url, tmp, engines))
+    if args.failures:
+        print(failures(results))
     if args.save is not None:
         save(results, args.save, f"commit {_revision()}")
     before, label = saved(args.before) if args.before is not None else (None, "")
-    publish(
-        report(results, before, label), args.write, MARK, new_file="# Search quality\n\nWritten by the command below.\n"
-    )
+    kept = written_before(args.write) if args.keep_before and args.write is not None else ""
+    target = args.write if engines == ENGINES else None
+    new_file = "# Search quality\n\nWritten by the command below.\n"
+    publish(report(results, before, label, kept), target, MARK, new_file=new_file)
     return 0
 
 

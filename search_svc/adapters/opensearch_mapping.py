@@ -99,7 +99,11 @@ _UNSTEMMED_TEXT: dict[str, Any] = {"type": "text", "analyzer": UNSTEMMED_ANALYZE
 # Every name a search matches, in one field as on tantivy: a typo-tolerant word costs a fuzzy automaton per field
 # searched, and building them was most of a search's time when each kind of person had a field of its own.
 PEOPLE = "people"
-_NAMES: dict[str, Any] = {**_TEXT, "copy_to": PEOPLE}
+# Names score without length norms: a film crediting twenty people is no less about each of them than one crediting
+# two, and with norms the best-documented films (director, full cast, writers) ranked below stubs naming the same
+# actor. A name then scores its rarity alone, as on tantivy (`tantivy_queries.NORM_FREE`).
+_NAME_TEXT: dict[str, Any] = {**_TEXT, "norms": False}
+_NAMES: dict[str, Any] = {**_NAME_TEXT, "copy_to": PEOPLE}
 
 
 def mappings() -> dict[str, Any]:
@@ -129,7 +133,7 @@ def mappings() -> dict[str, Any]:
             "director": _NAMES,
             "actors_names": _NAMES,
             "writers_names": _NAMES,
-            PEOPLE: {**_TEXT, "fields": {UNSTEMMED: _UNSTEMMED_TEXT}},
+            PEOPLE: {**_NAME_TEXT, "fields": {UNSTEMMED: {**_UNSTEMMED_TEXT, "norms": False}}},
             "actors": {"type": "nested", "properties": {"id": {"type": "long"}, "name": _TEXT}},
             "writers": {"type": "nested", "properties": {"id": {"type": "keyword"}, "name": _TEXT}},
         },

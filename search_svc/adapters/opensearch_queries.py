@@ -25,7 +25,7 @@ from search_svc.adapters.opensearch_mapping import (
 )
 from search_svc.domain.analysis import STOPWORDS, fold
 from search_svc.domain.lemmas import word_lemmas
-from search_svc.domain.text import fold_yo, layout_variants
+from search_svc.domain.text import fold_yo, layout_variants, transliterated, transliteration
 from search_svc.domain.video_query import MAX_RESULT_WINDOW, SortField, SuggestQuery, VideoQuery
 
 # analysis.TOKEN_PATTERN in Python's dialect: `re` has no \p{..}, and [^\W_] is exactly str.isalnum(), i.e. the
@@ -58,6 +58,8 @@ _LEMMA_FIELDS: tuple[tuple[str, float], ...] = ((TITLE_LEMMAS, 4.0), (DESCRIPTIO
 WORD_MATCHED = 1000.0
 # The query as typed in the other keyboard layout counts less than the query as typed.
 _OTHER_LAYOUT_BOOST = 0.5
+# A text (or in the fallback a word) matched only as spelled in the other alphabet counts less than as typed.
+_TRANSLITERATION_BOOST = 0.5
 # The whole query found as a phrase in the title puts that title first.
 _PHRASE_BOOST = 2.0
 # Far more than a catalogue has genres: every genre gets its count.
@@ -87,15 +89,36 @@ def text_query(text: str, *, partial: bool = False) -> dict[str, Any] | None:
     for rank, reading in enumerate(layout_variants(text)):
         # Text typed on the wrong layout is first taken as typed right: typos on top of it would cost as much
         # again (fuzzy matching is most of a search's time) for what the fallback finds anyway.
-        clause = _reading_query(words(reading), typos=rank == 0 or partial, partial=partial)
+        boost = 1.0 if rank == 0 else _OTHER_LAYOUT_BOOST
+        clause = _reading_query(
+            words(reading),
+            typos=rank == 0 or partial,
+            partial=partial,
+            transliterated=partial and rank == 0,
+            boost=boost,
+        )
         if clause is not None:
-            readings.append(_boosted(clause, 1.0 if rank == 0 else _OTHER_LAYOUT_BOOST))
+            # The fallback's reading weighs its boost itself: its words count the same in either reading.
+            readings.append(clause if partial else _boosted(clause, boost))
+    across = transliterated(text) if not partial else None
+    # One more reading, as typed: the text spelled in the other alphabet (the same film in the other language's
+    # catalogue: «Сталкер» finds "Stalker"). In the fallback each word is carried across instead.
+    carried = _reading_query(words(across), typos=False) if across else None
+    if carried is not None:
+        readings.append(_boosted(carried, _TRANSLITERATION_BOOST))
     if not readings:
         return None
     return readings[0] if len(readings) == 1 else {"dis_max": {"queries": readings}}
 
 
-def _reading_query(tokens: Sequence[str], *, typos: bool = True, partial: bool = False) -> dict[str, Any] | None:
+def _reading_query(
+    tokens: Sequence[str],
+    *,
+    typos: bool = True,
+    partial: bool = False,
+    transliterated: bool = False,
+    boost: float = 1.0,
+) -> dict[str, Any] | None:
     if not tokens:
         return None
     phrase = " ".join(tokens)
@@ -113,10 +136,26 @@ def _reading_query(tokens: Sequence[str], *, typos: bool = True, partial: bool =
     short_names = typos and len(content) > 1
     clauses = [_word_anywhere(word, typos=typos, short_names=short_names) for word in content]
     title_phrase = {"match_phrase": {TITLE_EXACT: {"query": phrase, "boost": _PHRASE_BOOST}}}
+    if transliterated:
+        clauses = [_or_carried_across(clause, word) for clause, word in zip(clauses, content, strict=True)]
     if partial:
-        counted = [{"bool": {"should": [{"constant_score": {"filter": c, "boost": WORD_MATCHED}}, c]}} for c in clauses]
-        return {"bool": {"should": [*counted, title_phrase], "minimum_should_match": 1}}
+        # A word counts the same in either reading: only its score weighs the reading's boost.
+        counted = [
+            {"bool": {"should": [{"constant_score": {"filter": c, "boost": WORD_MATCHED}}, _boosted(c, boost)]}}
+            for c in clauses
+        ]
+        return {"bool": {"should": [*counted, _boosted(title_phrase, boost)], "minimum_should_match": 1}}
     return {"bool": {"must": clauses, "should": [title_phrase]}}
+
+
+def _or_carried_across(clause: dict[str, Any], word: str) -> dict[str, Any]:
+    """`clause`, or the word spelled in the other alphabet ("lucas" as «лукас»), typos allowed, at a lower boost:
+    a mixed query names a film half in one language, half in the other, and its movies hold one alphabet each."""
+    across = transliteration(word)
+    if not across or is_stopword(across):
+        return clause
+    carried = _boosted(_word_anywhere(across), _TRANSLITERATION_BOOST)
+    return {"dis_max": {"queries": [clause, carried]}}
 
 
 def _word_anywhere(word: str, *, typos: bool = True, short_names: bool = False) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from opensearchpy import AsyncOpenSearch
@@ -17,6 +18,7 @@ from search_svc.adapters.opensearch_errors import unavailable_answer, unavailabl
 from search_svc.adapters.opensearch_mapping import to_movie
 from search_svc.adapters.opensearch_queries import CHOSEN, msearch_lines, suggest_body
 from search_svc.domain.movie import GenreCount, Movie, VideoPage, VideoSummary
+from search_svc.domain.search_repair import repaired_search, taken_as_typed
 from search_svc.domain.video_query import SuggestQuery, VideoQuery
 
 
@@ -40,9 +42,16 @@ class OpenSearchSearchIndex:
 
     async def search(self, query: VideoQuery) -> VideoPage:
         page = await self._search(query, partial=False)
-        if page.total == 0 and query.text:
+        partial = page.total == 0 and bool(query.text)
+        if partial:
             # Nothing holds every word: the movies holding most of them, rather than an empty page.
-            return await self._search(query, partial=True)
+            page = await self._search(query, partial=True)
+        # The first movie's card is read only when its title alone does not show the search taken as typed: most
+        # searches name a title, and then cost no second request.
+        if query.text and page.items and not taken_as_typed(query.text, page.items[0].title):
+            top = await self.get(page.items[0].id)
+            if top is not None:
+                return replace(page, repaired_search=repaired_search(query.text, top, partial=partial))
         return page
 
     async def _search(self, query: VideoQuery, *, partial: bool) -> VideoPage:

@@ -1,7 +1,8 @@
 """Text on tantivy as a query: typos, both keyboard layouts, stop-word titles and title completion.
 
 Text, per reading of the query (as typed, then in the other keyboard layout at a lower boost and without typos):
-each analysed word must match; it scores its best field (title over people over genre over description, BM25).
+each analysed word must match; it scores its best field (title over people over genre over description, BM25), and
+the whole text found as a phrase in the title scores more.
 In a field that lacks the word as typed, a term one typo away (two from 8 letters, first letter kept; in titles
 and names the word unstemmed too) counts flat at a share of that field's weight. A reading made only of stop words
 must find them all among the title's words. Suggestions match titles only: finished words as in search, the last
@@ -10,12 +11,13 @@ one as the start of a title word (or the whole of one).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 
 import tantivy
 
 from search_svc.adapters import tantivy_schema as schema
-from search_svc.domain.text import fold_yo, layout_variants
+from search_svc.domain.text import fold_yo, layout_variants, transliterated, transliteration
 from search_svc.domain.video_query import VideoQuery
 
 FIELD_BOOSTS = {schema.TITLE: 5.0, schema.PEOPLE: 3.0, schema.GENRE_TEXT: 2.0, schema.DESCRIPTION: 1.0}
@@ -24,6 +26,11 @@ TYPO_SHARE = 0.5
 # A word found in several fields counts a little more than in its best one alone.
 TIE_BREAKER = 0.1
 OTHER_LAYOUT_BOOST = 0.5
+# The whole text found as a phrase in the title adds its score at half the title's weight (as opensearch_queries'
+# phrase, boosted 2 beside the title's 4).
+TITLE_PHRASE_BOOST = FIELD_BOOSTS[schema.TITLE] / 2
+# A word (or text) matched only as spelled in the other alphabet counts less than one matched as typed.
+TRANSLITERATION_BOOST = 0.5
 # Query words of these lengths (after analysis) allow one typo, and two from the second length on.
 ONE_TYPO, TWO_TYPOS = 4, 8
 # A name this short (Tim, Jon, Сэм) allows one typo in the people field, when other words come with it.
@@ -32,20 +39,43 @@ LEMMA_BOOSTS = {
     schema.TITLE_LEMMAS: FIELD_BOOSTS[schema.TITLE],
     schema.DESCRIPTION_LEMMAS: FIELD_BOOSTS[schema.DESCRIPTION],
 }
+# Names score their rarity alone, without BM25's length norm: a film crediting twenty people is no less about each
+# of them than one crediting two, and with the norm the best-documented films (director, full cast, writers) ranked
+# below stubs naming the same actor. OpenSearch's name fields are mapped without norms for the same reason.
+NORM_FREE = frozenset({schema.PEOPLE, *schema.ROLE_FIELDS})
+# A name as typed scores in the field of its part too, at these shares of the people field's boost (as
+# opensearch_queries' name fields).
+ROLE_SHARES = {schema.DIRECTOR: 1.5, schema.ACTORS: 1.5, schema.WRITERS: 1.2}
+# A typo's rarity by searcher and typed word (`_rarity`), at most this many kept.
+MAX_RARITIES = 4096
+TypoKey = tuple[str, str, str, bool]
+_RARITIES: dict[tuple[tantivy.Searcher, TypoKey], float] = {}
 # In the fallback, each word matched adds this to a movie's score: far above any text score, so movies matching
 # more words come first, and text scores order the movies matching as many.
 WORD_MATCHED = 1000.0
 
 
 def text_query(searcher: tantivy.Searcher, text: str) -> tantivy.Query | None:
-    """Movies matching every word of some reading of `text`; None when no reading has a word."""
-    return _any_reading(searcher, text, _reading, _exact_reading)
+    """Movies matching every word of some reading of `text`; None when no reading has a word.
+
+    Besides the other keyboard layout's, one more reading: the text spelled in the other alphabet, as typed (the
+    same film in the other language's catalogue: «Сталкер» finds "Stalker"), at a lower boost still."""
+    readings = _any_reading(searcher, text, _reading, _exact_reading)
+    across = transliterated(text)
+    carried = _exact_reading(searcher, fold_yo(across)) if across else None
+    if carried is None:
+        return readings
+    carried = tantivy.Query.boost_query(carried, TRANSLITERATION_BOOST)
+    if readings is None:
+        return carried
+    return tantivy.Query.boolean_query([(tantivy.Occur.Should, readings), (tantivy.Occur.Should, carried)])
 
 
 def partial_query(searcher: tantivy.Searcher, text: str) -> tantivy.Query | None:
     """The fallback when `text_query` finds nothing: any word may match; a movie matching more words ranks above
-    one matching fewer, then by score, where rarer words and title words weigh more. Both readings allow typos."""
-    return _any_reading(searcher, text, _partial_reading)
+    one matching fewer, then by score, where rarer words and title words weigh more. Both readings allow typos;
+    a word as typed may also match spelled in the other alphabet (`domain.text.transliteration`)."""
+    return _any_reading(searcher, text, _partial_reading, _partial_other_reading, boost_other=False)
 
 
 def completion_query(searcher: tantivy.Searcher, text: str) -> tantivy.Query | None:
@@ -57,15 +87,19 @@ Build = Callable[[tantivy.Searcher, str], tantivy.Query | None]
 
 
 def _any_reading(
-    searcher: tantivy.Searcher, text: str, build: Build, build_other: Build | None = None
+    searcher: tantivy.Searcher, text: str, build: Build, build_other: Build | None = None, *, boost_other: bool = True
 ) -> tantivy.Query | None:
-    """`build` for the text as typed, `build_other` (or `build`) for it in the other keyboard layout."""
+    """`build` for the text as typed, `build_other` (or `build`) for it in the other keyboard layout, boosted less
+    unless `build_other` weighs its reading itself (`boost_other` False)."""
     readings = [
         (build if n == 0 else build_other or build)(searcher, fold_yo(reading))
         for n, reading in enumerate(layout_variants(text))
     ]
     choices = [
-        (tantivy.Occur.Should, query if n == 0 else tantivy.Query.boost_query(query, OTHER_LAYOUT_BOOST))
+        (
+            tantivy.Occur.Should,
+            query if n == 0 or not boost_other else tantivy.Query.boost_query(query, OTHER_LAYOUT_BOOST),
+        )
         for n, query in enumerate(readings)
         if query is not None
     ]
@@ -75,7 +109,13 @@ def _any_reading(
 
 
 def _reading(
-    searcher: tantivy.Searcher, text: str, *, typos: bool = True, partial: bool = False
+    searcher: tantivy.Searcher,
+    text: str,
+    *,
+    typos: bool = True,
+    partial: bool = False,
+    transliterated: bool = False,
+    boost: float = 1.0,
 ) -> tantivy.Query | None:
     words_by_term: dict[str, str] = {}
     for term, word in schema.query_words(text):
@@ -88,12 +128,18 @@ def _reading(
             _word(searcher, term, word, typos=typos, short_names=short_names) for term, word in words_by_term.items()
         ]
         if not partial:
-            return _every(clauses)
+            return _with_title_phrase(_every(clauses), text)
+        if transliterated:
+            clauses = [
+                _or_carried_across(searcher, clause, word)
+                for clause, word in zip(clauses, words_by_term.values(), strict=True)
+            ]
         counted = [
             tantivy.Query.boolean_query(
                 [
+                    # A word counts the same in either reading: only its score weighs the reading's boost.
                     (tantivy.Occur.Should, tantivy.Query.const_score_query(clause, WORD_MATCHED)),
-                    (tantivy.Occur.Should, clause),
+                    (tantivy.Occur.Should, clause if boost == 1.0 else tantivy.Query.boost_query(clause, boost)),
                 ]
             )
             for clause in clauses
@@ -106,8 +152,36 @@ def _reading(
     return _every(term_query(schema.TITLE_PLAIN, word) for word in words)
 
 
+def _with_title_phrase(query: tantivy.Query, text: str) -> tantivy.Query:
+    """`query`, scoring more where the title holds the whole text as a phrase, stop words and all (as OpenSearch's
+    `match_phrase` on the title's exact subfield does)."""
+    words = schema.plain_words(text)
+    if len(words) < 2:  # a phrase of one word is that word, scored already
+        return query
+    phrase = tantivy.Query.boost_query(
+        tantivy.Query.phrase_query(schema.schema(), schema.TITLE_PLAIN, list(words)), TITLE_PHRASE_BOOST
+    )
+    return tantivy.Query.boolean_query([(tantivy.Occur.Must, query), (tantivy.Occur.Should, phrase)])
+
+
 def _partial_reading(searcher: tantivy.Searcher, text: str) -> tantivy.Query | None:
-    return _reading(searcher, text, partial=True)
+    return _reading(searcher, text, partial=True, transliterated=True)
+
+
+def _partial_other_reading(searcher: tantivy.Searcher, text: str) -> tantivy.Query | None:
+    return _reading(searcher, text, partial=True, boost=OTHER_LAYOUT_BOOST)
+
+
+def _or_carried_across(searcher: tantivy.Searcher, clause: tantivy.Query, word: str) -> tantivy.Query:
+    """`clause`, or the word spelled in the other alphabet ("lucas" as «лукас»), typos allowed, at a lower boost:
+    a mixed query names a film half in one language, half in the other, and its movies hold one alphabet each."""
+    across = transliteration(word)
+    terms = schema.query_words(across) if across else []
+    if not terms:
+        return clause
+    term, spelled = terms[0]
+    carried = tantivy.Query.boost_query(_word(searcher, term, spelled), TRANSLITERATION_BOOST)
+    return tantivy.Query.disjunction_max_query([clause, carried])
 
 
 def _exact_reading(searcher: tantivy.Searcher, text: str) -> tantivy.Query | None:
@@ -119,7 +193,10 @@ def _exact_reading(searcher: tantivy.Searcher, text: str) -> tantivy.Query | Non
 def _word(
     searcher: tantivy.Searcher, term: str, word: str, *, typos: bool = True, short_names: bool = False
 ) -> tantivy.Query:
-    options = [tantivy.Query.boost_query(term_query(name, term), boost) for name, boost in FIELD_BOOSTS.items()]
+    options = [_scored_term(searcher, name, term, boost) for name, boost in FIELD_BOOSTS.items()]
+    options += [
+        _scored_term(searcher, name, term, FIELD_BOOSTS[schema.PEOPLE] * share) for name, share in ROLE_SHARES.items()
+    ]
     # Any of the word's dictionary lemmas, as the loader wrote them (`domain.lemmas`).
     options += [
         tantivy.Query.boost_query(term_query(name, lemma), boost)
@@ -129,11 +206,48 @@ def _word(
     if not typos:
         return tantivy.Query.disjunction_max_query(options, tie_breaker=TIE_BREAKER)
     options += [
-        tantivy.Query.const_score_query(typo, boost * TYPO_SHARE)
+        tantivy.Query.const_score_query(
+            typo, boost * TYPO_SHARE * _rarity(searcher, typo, (name, term, word, short_names))
+        )
         for name, boost in FIELD_BOOSTS.items()
         if (typo := _typo(searcher, name, term, word, short=short_names and name == schema.PEOPLE)) is not None
     ]
     return tantivy.Query.disjunction_max_query(options, tie_breaker=TIE_BREAKER)
+
+
+def _scored_term(searcher: tantivy.Searcher, name: str, term: str, boost: float) -> tantivy.Query:
+    """The term in the field, scored by BM25 there, or in a NORM_FREE field by its BM25 weight alone (the same
+    inverse document frequency, as Lucene computes it too), which is BM25 without the norm for a name given once."""
+    if name not in NORM_FREE:
+        return tantivy.Query.boost_query(term_query(name, term), boost)
+    query = term_query(name, term)
+    return tantivy.Query.const_score_query(query, boost * _idf(searcher, searcher.doc_freq(name, term)))
+
+
+def _rarity(searcher: tantivy.Searcher, typo: tantivy.Query, key: TypoKey) -> float:
+    """What a typo match weighs: the inverse document frequency of the movies it matches, its terms together.
+
+    Tantivy scores a fuzzy match flat, so a typo in a rare word ("bron" for born, "rot" for Roth) weighed as little
+    as one in a word every other title holds. Lucene, under OpenSearch, scores a fuzzy match's terms by BM25 with
+    their document frequencies blended: this is that weight, without the norm."""
+    # Counting the matches runs the fuzzy match once more, as costly as in the search itself: kept per searcher (one
+    # published version, which never changes), since the same typo is typed again and again.
+    cached = _RARITIES.get((searcher, key))
+    if cached is not None:
+        return cached
+    # `count` is missing from tantivy's type stubs, present at run time.
+    matched: int = searcher.search(typo, limit=1).count  # type: ignore[attr-defined]
+    if len(_RARITIES) >= MAX_RARITIES:
+        # Dropped whole, which also lets go of the searchers of versions no longer served.
+        _RARITIES.clear()
+    _RARITIES[(searcher, key)] = rarity = _idf(searcher, matched)
+    return rarity
+
+
+def _idf(searcher: tantivy.Searcher, found: int) -> float:
+    """BM25's inverse document frequency, as tantivy and Lucene compute it."""
+    everything = searcher.num_docs
+    return math.log(1 + (everything - found + 0.5) / (found + 0.5))
 
 
 def _typo(

@@ -53,6 +53,12 @@ LEMMA_ANALYZER = "cinemesh_lemma"
 
 # The searchable fields; each is also a sub-object of FUZZY.
 TEXT_FIELDS = (TITLE, PEOPLE, GENRE_TEXT, DESCRIPTION)
+# The names of PEOPLE again, by the part each person had: a name as typed also scores there, rarer in a field of
+# directors than among everyone credited, so a director's own films rank above those merely mentioning the name.
+DIRECTOR = "director"
+ACTORS = "actors_names"
+WRITERS = "writers_names"
+ROLE_FIELDS = (DIRECTOR, ACTORS, WRITERS)
 # Fuzzy query words have 4+ letters and one typo (two from 8), so a shorter indexed token is never within reach.
 MIN_FUZZY_TOKEN = 3
 
@@ -144,6 +150,10 @@ def schema() -> tantivy.Schema:
     # Weighs suggestions by rating: tantivy multiplies a score by log2(2 + weight), so 0..1 lifts it by at most
     # ~1.6x, never past a match in the layout the user typed in (see tantivy_queries.OTHER_LAYOUT_BOOST).
     builder.add_float_field(RATING_WEIGHT, fast=True)
+    # Added last, so that the fields before them keep their numbers (a version written before them still needs the
+    # catalogue loaded again to be searched by part).
+    for field in ROLE_FIELDS:
+        builder.add_text_field(field, tokenizer_name=MAIN_ANALYZER, index_option="freq")
     return builder.build()
 
 
@@ -174,6 +184,8 @@ def _fields(movie: Movie, card: object) -> dict[str, list[Any]]:
     }
     fields: dict[str, list[Any]] = {ID: [movie.id], CARD: [card]}
     fields.update((field, values) for field, values in texts.items() if values)
+    roles = {DIRECTOR: movie.director, ACTORS: movie.actors_names, WRITERS: movie.writers_names}
+    fields.update((field, [fold_yo(name) for name in names]) for field, names in roles.items() if names)
     fields[TITLE_PLAIN] = [title]
     fields[TITLE_LEMMAS] = [lemma_text(title)]
     if description:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import tantivy
@@ -27,6 +27,7 @@ from search_svc.adapters.tantivy_queries import (
 )
 from search_svc.adapters.tantivy_versions import POINTER, serving_path
 from search_svc.domain.movie import GenreCount, Movie, VideoPage, VideoSummary
+from search_svc.domain.search_repair import repaired_search, taken_as_typed
 from search_svc.domain.video_query import SortField, SuggestQuery, VideoQuery
 
 MAX_GENRE_BUCKETS = 10_000
@@ -122,9 +123,14 @@ def _nothing_published(directory: Path) -> Unavailable:
 def search_page(searcher: tantivy.Searcher, query: VideoQuery, facets: FacetCache | None = None) -> VideoPage:
     """One page of `query`; relevance ignores `query.order` (best first)."""
     page = _search_page(searcher, query, facets, text_query)
-    if page.total == 0 and query.text:
+    partial = page.total == 0 and bool(query.text)
+    if partial:
         # Nothing holds every word: the movies holding most of them, rather than an empty page.
-        return _search_page(searcher, query, facets, partial_query, facet_kind="partial")
+        page = _search_page(searcher, query, facets, partial_query, facet_kind="partial")
+    if query.text and page.items and not taken_as_typed(query.text, page.items[0].title):
+        top = find_movie(searcher, page.items[0].id)
+        if top is not None:
+            return replace(page, repaired_search=repaired_search(query.text, top, partial=partial))
     return page
 
 

@@ -59,3 +59,5 @@ class VideoPage:
     # Over the movies matching text and rating filters, the genre filter left out; most frequent first,
     # ties by genre name.
     genres: tuple[GenreCount, ...] = ()
+    # The search as the first item matched it, when that took a repair (`domain.search_repair`); else None.
+    repaired_search: str | None = None

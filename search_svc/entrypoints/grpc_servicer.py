@@ -90,13 +90,16 @@ def _summary(item: VideoSummary) -> search_pb2.VideoSummary:
 
 
 def _listing(page: VideoPage, number: int, limit: int) -> search_pb2.ListVideosResponse:
-    return search_pb2.ListVideosResponse(
+    listing = search_pb2.ListVideosResponse(
         items=[_summary(item) for item in page.items],
         total=page.total,
         page=number,
         limit=limit,
         genres=[search_pb2.GenreCount(genre=g.genre, count=g.count) for g in page.genres],
     )
+    if page.repaired_search is not None:
+        listing.repaired_search = page.repaired_search
+    return listing
 
 
 def _card(movie: Movie) -> search_pb2.GetVideoResponse:

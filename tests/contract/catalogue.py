@@ -115,6 +115,28 @@ MOVIES: tuple[Movie, ...] = (
     Movie("m18", "Inglourious Basterds", "Soldiers behind the lines.", 8.4, ("War",), (), (Actor(8, "Eli Roth"),)),
     # «дни», «дня» have the lemma «день» but not its Snowball stem.
     Movie("m19", "День сурка", "Телеведущий просыпается в одном и том же февральском утре.", None, ("Romance",)),
+    # A director's own film, fully credited, between a short she appears in and a stub crediting her beside one of her
+    # actors: a name weighs the same in a long credit list as in a short one, and more where it is rarer (she is
+    # one director among these movies, one actress of two).
+    Movie("m20", "Behind the Lighthouse", "A short about a shoot.", 6.2, ("Western",), (), (Actor(20, "Ann Keller"),)),
+    Movie(
+        "m21",
+        "Harbour Lights",
+        "A keeper waits for a ship.",
+        7.4,
+        ("Western",),
+        ("Ann Keller",),
+        (Actor(21, "Ruth Vance"), Actor(22, "Owen Marsh"), Actor(23, "Lila Grant"), Actor(24, "Dev Patil")),
+        (Writer("w20", "Sam Hale"), Writer("w21", "Ivy Rowe")),
+    ),
+    Movie("m22", "Quiet Pier", "", 6.9, ("Western",), (), (Actor(21, "Ruth Vance"), Actor(20, "Ann Keller"))),
+    # «Reservoir Dogs» in the Russian catalogue: a name typed in Latin with a typo is the English film's first.
+    Movie(
+        "m23", "Бешеные псы", "Ограбление идёт не так.", 8.3, ("Crime",), ("Квентин Тарантино",), (Actor(9, "Тим Рот"),)
+    ),
+    # Two titles of the same words: the longer one holds them as typed, in order.
+    Movie("m24", "The Last Night Train Home", "", 6.8, ("Western",)),
+    Movie("m25", "Train at Night", "", 6.1, ("Western",)),
 )
 
 BY_ID = {movie.id: movie for movie in MOVIES}

@@ -114,6 +114,17 @@ async def test_stop_word_titles_are_found(index: SearchIndex, text: str, expecte
     assert (await ids(index, text))[:1] == [expected]
 
 
+async def test_the_same_title_in_the_other_alphabet_follows_the_one_typed(index: SearchIndex) -> None:
+    # «Терминатор» as typed, then "The Terminator", the same title as the English catalogue spells it (then
+    # "Blade Runner", whose description says "terminate", a word of the same stem).
+    assert (await ids(index, "терминатор"))[:2] == ["m03", "m04"]
+
+
+async def test_a_title_holding_the_words_as_typed_in_order_ranks_first(index: SearchIndex) -> None:
+    # The shorter title would win on its words alone; the other holds "night train" as a phrase.
+    assert await ids(index, "night train") == ["m24", "m25"]
+
+
 async def test_title_matches_rank_above_description_matches(index: SearchIndex) -> None:
     found = await ids(index, "бегущих")
     # «Бегущий по лезвию» by its title; «Лезвие» only through its description.
@@ -139,10 +150,49 @@ async def test_a_short_name_one_edit_off_is_forgiven_beside_the_rest_of_the_name
     assert ([i.id for i in page.items], page.total) == (["m17"], 1)
 
 
+async def test_a_name_weighs_the_same_in_a_long_credit_list_as_in_a_short_one(index: SearchIndex) -> None:
+    # «Harbour Lights» credits seven people, «Quiet Pier» two: with BM25's length norm the stub came first. Equal
+    # scores leave the two in id order.
+    assert await ids(index, "Ruth Vance") == ["m21", "m22"]
+
+
+async def test_a_name_weighs_more_in_the_part_where_it_is_rarer(index: SearchIndex) -> None:
+    # Ann Keller directed «Harbour Lights» (the one film of hers among the directors) and appears in two others.
+    assert await ids(index, "Ann Keller") == ["m21", "m20", "m22"]
+
+
+async def test_a_typo_as_typed_ranks_above_the_same_name_in_the_other_alphabet(index: SearchIndex) -> None:
+    # "rot" is one edit from Roth in «Reservoir Dogs»; «Бешеные псы» credits «Тим Рот» exactly, in the other
+    # alphabet, which counts less. A typo once weighed as little as the commonest word, and lost.
+    assert (await ids(index, "tim rot"))[:2] == ["m17", "m23"]
+
+
+async def test_in_the_fallback_a_typo_in_a_rare_title_word_outweighs_a_plot_word(index: SearchIndex) -> None:
+    # No movie holds both words. «Терминатор» holds the first with a typo, in its title; «Лезвие» the second, as
+    # typed, in its plot. A typo once scored flat, below any exact match.
+    found = await ids(index, "Тирминатор вампиров")
+    assert found[0] == "m03", found
+
+
 async def test_when_no_movie_holds_every_word_the_ones_holding_most_come_first(index: SearchIndex) -> None:
     # No movie says 1977; «Звёздные войны» holds both other words, «Американские граффити» only «Лукас».
     found = await ids(index, "Лукас войны 1977")
     assert found[:2] == ["m06", "m08"]
+
+
+async def test_in_the_fallback_a_word_may_match_spelled_in_the_other_alphabet(index: SearchIndex) -> None:
+    # No movie holds «джордж» and "lucas" as typed. «Звёздные войны» and «Американские граффити» hold both once
+    # "lucas" reads «лукас»; without that, George Lucas's "Star Wars" came first, on the rarer word alone.
+    found = await ids(index, "джордж lucas")
+    assert found[:2] == ["m06", "m08"], found
+
+
+async def test_in_the_fallback_a_word_counts_the_same_in_either_layout(index: SearchIndex) -> None:
+    # "blade runner" typed on the Russian layout, then «зеркало» typed right: no movie holds all three. "Blade Runner"
+    # holds two words in the other layout's reading, the mirrors one as typed; the reading's lower weight once
+    # halved the two words' count too, and the mirrors came first.
+    found = await ids(index, "ишфву кгттук зеркало")
+    assert found[0] == "m02", found
 
 
 async def test_one_word_found_is_enough_for_a_page(index: SearchIndex) -> None:
@@ -154,6 +204,53 @@ async def test_one_word_found_is_enough_for_a_page(index: SearchIndex) -> None:
 async def test_gibberish_finds_nothing(index: SearchIndex) -> None:
     page = await index.search(query("qzxwvkj ъъъыыы"))
     assert (page.items, page.total) == ((), 0)
+
+
+# --- the search as understood ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "understood"),
+    [
+        ("Тирминатер", "Терминатор"),  # two typos
+        ("the terminatro", "the Terminator"),  # a typo the stemmer cannot see through; the stop word kept
+        ("Xthyjt pthrfkj", "Чёрное зеркало"),  # the other keyboard layout, put as the catalogue spells it
+        (",tueobq gj ktpdb.", "Бегущий по лезвию"),  # "," and "." are «б» and «ю» on the other layout
+        ("ыефк цфкы", "Star Wars"),
+        ("Nthvbyfnh", "Терминатор"),  # the other layout and a typo
+        ("tom roth", "Tim roth"),  # a short name one edit off
+        ("терминатор qzxwvkj", "терминатор"),  # the fallback: the word no movie holds left out
+        ("Лукас войны 1977", "Лукас войны"),
+    ],
+)
+async def test_a_repaired_search_says_how_it_was_understood(index: SearchIndex, text: str, understood: str) -> None:
+    page = await index.search(query(text))
+    assert page.repaired_search == understood, [i.id for i in page.items]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "терминатора",  # an inflection
+        "blade runners",
+        "черное зеркало",  # е for ё
+        "дни",  # a dictionary lemma («День сурка»)
+        "ребёнок",  # a lemma in the description
+        "По лезвию бегущий",  # word order and a stop word
+        "Лукас войны",  # a director and a title word
+        "джордж lucas",  # the fallback, both words matched, one spelled in the other alphabet
+        "",  # no search
+    ],
+)
+async def test_a_search_taken_as_typed_has_no_repair(index: SearchIndex, text: str) -> None:
+    page = await index.search(query(text))
+    assert page.items
+    assert page.repaired_search is None
+
+
+async def test_a_search_finding_nothing_has_no_repair(index: SearchIndex) -> None:
+    page = await index.search(query("qzxwvkj ъъъыыы"))
+    assert page.repaired_search is None
 
 
 # --- listing, sorting, paging ---------------------------------------------------------------------------------------

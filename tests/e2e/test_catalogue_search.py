@@ -110,3 +110,23 @@ def test_bad_parameters_are_400_json(http: httpx.Client, query: str) -> None:
     reply = http.get(f"/api/v1/video/collection?{query}")
     assert reply.status_code == 400
     assert reply.json()["code"] == 3
+
+
+@pytest.mark.parametrize(
+    ("typed", "understood"),
+    [
+        ("harisson ford", "Harrison ford"),  # a typo, put as the catalogue spells the name
+        ("ыефк цфкы", "Star Wars"),  # typed on the Russian layout
+        ("zqxjv star wars", "star wars"),  # no movie holds the first word: left out
+    ],
+)
+def test_a_repaired_search_says_what_it_showed(http: httpx.Client, typed: str, understood: str) -> None:
+    body = http.get("/api/v1/video/collection", params={"search": typed, "limit": 5}).json()
+    assert body["items"], body
+    assert body["repaired_search"] == understood
+
+
+def test_a_search_taken_as_typed_has_no_repair(http: httpx.Client) -> None:
+    body = http.get("/api/v1/video/collection", params={"search": "harrison ford", "limit": 5}).json()
+    assert body["items"], body
+    assert "repaired_search" not in body

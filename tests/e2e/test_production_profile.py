@@ -144,6 +144,17 @@ def test_a_search_finds_the_titles_that_only_opensearch_holds(http: httpx.Client
     assert body["total"] == 2
 
 
+def test_a_search_with_a_typo_says_what_opensearch_showed(http: httpx.Client) -> None:
+    # One letter of WORD replaced by another: one edit in a 12-letter word, the first letter kept.
+    typo = WORD[:6] + ("a" if WORD[6] != "a" else "b") + WORD[7:]
+    reply = http.get("/api/v1/video/collection", params={"search": typo})
+
+    assert reply.status_code == 200, reply.text
+    body = reply.json()
+    assert {item["id"] for item in body["items"]} == {"tt9100001", "tt9100002"}
+    assert body["repaired_search"] == WORD.capitalize()
+
+
 def test_a_card_is_served_from_opensearch(http: httpx.Client) -> None:
     reply = http.get("/api/v1/video/get/tt9100001")
 

@@ -12,6 +12,8 @@ class FakeSearchIndex:
         self.queries: list[VideoQuery] = []
         self.suggestions: list[SuggestQuery] = []
         self.closed = False
+        # What the next pages say the search was understood as (the engines compute it; see domain.search_repair).
+        self.repaired_search: str | None = None
 
     async def search(self, query: VideoQuery) -> VideoPage:
         self.queries.append(query)
@@ -25,6 +27,7 @@ class FakeSearchIndex:
             items=tuple(VideoSummary(m.id, m.title, m.imdb_rating) for m in rows),
             total=len(matching),
             genres=tuple(GenreCount(g, n) for g, n in sorted(genres.items(), key=lambda kv: (-kv[1], kv[0]))),
+            repaired_search=self.repaired_search,
         )
 
     async def get(self, movie_id: str) -> Movie | None:

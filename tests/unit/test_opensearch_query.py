@@ -72,10 +72,13 @@ def test_typos_follow_word_length_and_spare_the_first_letter() -> None:
 def test_the_other_layout_reading_is_an_alternative_with_less_weight() -> None:
     tree = text_query("Xthyjt pthrfkj")
     assert tree is not None
-    as_typed, other = tree["dis_max"]["queries"]
+    as_typed, other, carried = tree["dis_max"]["queries"]
     assert "Xthyjt" in json.dumps(as_typed, ensure_ascii=False)
     assert other["bool"]["boost"] < 1
     assert "Черное" in json.dumps(other, ensure_ascii=False)  # ё folded, as in the index
+    # The third reading: the text spelled in the other alphabet, as typed, weighing less too.
+    assert carried["bool"]["boost"] < 1
+    assert "кстхиджт" in json.dumps(carried, ensure_ascii=False)
 
 
 def test_a_query_of_stop_words_asks_for_titles_of_exactly_those_words() -> None:
@@ -154,9 +157,10 @@ def test_paging_never_reaches_past_the_result_window() -> None:
 def test_the_other_layout_reading_allows_no_typos() -> None:
     tree = text_query("Xthyjt pthrfkj")
     assert tree is not None
-    typed, other = tree["dis_max"]["queries"]
+    typed, other, carried = tree["dis_max"]["queries"]
     assert found(typed, "fuzziness")
     assert not found(other, "fuzziness")
+    assert not found(carried, "fuzziness")
 
 
 def test_suggest_wants_a_prefix_of_the_last_word_and_whole_earlier_words() -> None:

@@ -39,6 +39,16 @@ async def test_listing_maps_the_page_and_echoes_page_and_limit(servicer: SearchS
     assert [(g.genre, g.count) for g in reply.genres] == [("Drama", 2), ("Sci-Fi", 1)]
 
 
+async def test_a_repaired_search_is_passed_on_and_absent_otherwise(
+    servicer: SearchServicer, index: FakeSearchIndex
+) -> None:
+    reply = await servicer.ListVideos(search_pb2.ListVideosRequest(search="Дюна"), None)  # type: ignore[arg-type]
+    assert not reply.HasField("repaired_search")
+    index.repaired_search = "Дюна"
+    reply = await servicer.ListVideos(search_pb2.ListVideosRequest(search="Lbyf"), None)  # type: ignore[arg-type]
+    assert reply.repaired_search == "Дюна"
+
+
 async def test_an_unknown_rating_is_absent_not_zero(servicer: SearchServicer) -> None:
     reply = await servicer.ListVideos(search_pb2.ListVideosRequest(), None)  # type: ignore[arg-type]
     assert reply.items[0].HasField("imdb_rating")
