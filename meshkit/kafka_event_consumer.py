@@ -360,7 +360,9 @@ class KafkaEventConsumer:
 
 def _headers(message: Message) -> Headers:
     """Headers as written; a null value (Kafka allows one) reads as empty bytes."""
-    headers = message.headers() or []
+    headers = message.headers()
+    if not headers:
+        return ()
     pairs = headers.items() if isinstance(headers, dict) else headers
     return tuple((name, value.encode() if isinstance(value, str) else value or b"") for name, value in pairs)
 
