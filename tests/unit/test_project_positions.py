@@ -1,0 +1,209 @@
+"""The resume-position projection over fakes that keep the ports' promises: what it writes, when it commits, and
+what happens to a batch when the store, the bus or the group gets in the way."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from meshkit.avro_wire import AvroSchema, encode
+from meshkit.errors import NotFound, Unavailable
+from meshkit.event_consumer import EventConsumer, TopicPartition
+from tests.unit.fakes_event_consumer import FakeBus, FakeEventConsumer
+from tests.unit.fakes_resume_positions import FakeResumePositions
+from ugc_svc.adapters.avro_event_decoder import AvroEventDecoder
+from ugc_svc.adapters.playback_event_avro import playback_schema, to_record
+from ugc_svc.domain.playback import EventType, PlaybackEvent
+from ugc_svc.service_layer.project_positions import PositionProjection
+
+TOPIC = "ugc.playback-events"
+SCHEMA_ID = 7
+T0 = datetime(2026, 12, 1, 20, 0, tzinfo=UTC)
+
+
+def lookup(schema_id: int) -> AvroSchema:
+    if schema_id != SCHEMA_ID:
+        raise NotFound(f"no schema {schema_id}")
+    return playback_schema()
+
+
+def framed(event_id: str, user: str, movie: str, position_ms: int, client_ms: int) -> bytes:
+    event = PlaybackEvent(
+        event_id=event_id,
+        user_id=user,
+        movie_id=movie,
+        type=EventType.PAUSE,
+        position_ms=position_ms,
+        client_time=T0 + timedelta(milliseconds=client_ms),
+        server_time=T0 + timedelta(seconds=1),
+        device="tv",
+    )
+    return encode(SCHEMA_ID, playback_schema(), to_record(event))
+
+
+class FailingCommits(FakeEventConsumer):
+    """A member whose next `failures` commits raise Unavailable (the bus answered nothing)."""
+
+    def __init__(self, bus: FakeBus, failures: int) -> None:
+        super().__init__(bus)
+        self.failures = failures
+
+    async def commit(self, offsets: dict[TopicPartition, int]) -> None:  # type: ignore[override]
+        if self.failures:
+            self.failures -= 1
+            raise Unavailable("no answer")
+        await super().commit(offsets)
+
+
+def projection(consumers: list[FakeEventConsumer], positions: FakeResumePositions) -> PositionProjection:
+    queue = list(consumers)
+
+    async def open_consumer() -> EventConsumer:
+        return queue.pop(0)
+
+    return PositionProjection(
+        open_consumer, AvroEventDecoder(lookup), positions, topic=TOPIC, max_wait=0.01, retry_seconds=0.0
+    )
+
+
+async def one_step(projecting: PositionProjection) -> None:
+    await projecting.step()
+
+
+async def test_every_event_becomes_the_newest_position_and_offsets_are_committed_after_the_writes() -> None:
+    bus = FakeBus(TOPIC)
+    bus.append(0, framed("e1", "ann", "m1", 1_000, 1))
+    bus.append(0, framed("e2", "ann", "m1", 5_000, 3))
+    bus.append(0, framed("e0", "ann", "m1", 9_000, 2))  # late: older client time than e2
+    bus.append(1, framed("e3", "bob", "m2", 7_000, 1))
+    positions = FakeResumePositions()
+
+    await one_step(projection([FakeEventConsumer(bus)], positions))
+
+    assert positions.stored[("ann", "m1")].position_ms == 5_000
+    assert positions.stored[("ann", "m1")].report_id == "e2"
+    assert positions.stored[("bob", "m2")].position_ms == 7_000
+    assert bus.committed == {TopicPartition(TOPIC, 0): 3, TopicPartition(TOPIC, 1): 1}
+
+
+async def test_a_store_that_answers_again_gets_the_batch_and_only_then_the_commit() -> None:
+    bus = FakeBus(TOPIC)
+    bus.append(0, framed("e1", "ann", "m1", 1_000, 1))
+    positions = FakeResumePositions()
+    positions.failures = 3
+
+    await one_step(projection([FakeEventConsumer(bus)], positions))
+
+    assert positions.stored[("ann", "m1")].report_id == "e1"
+    assert bus.committed == {TopicPartition(TOPIC, 0): 1}
+
+
+async def test_a_store_down_past_the_bound_makes_it_rejoin_and_nothing_is_committed_until_written() -> None:
+    bus = FakeBus(TOPIC)
+    bus.append(0, framed("e1", "ann", "m1", 1_000, 1))
+    positions = FakeResumePositions()
+    positions.failures = -1
+    members: list[FakeEventConsumer] = []
+
+    async def open_consumer() -> EventConsumer:
+        members.append(FakeEventConsumer(bus))
+        return members[-1]
+
+    projecting = PositionProjection(
+        open_consumer,
+        AvroEventDecoder(lookup),
+        positions,
+        topic=TOPIC,
+        max_wait=0.01,
+        retry_seconds=0.001,
+        max_retry_seconds=0.0,
+    )
+    task = asyncio.create_task(projecting.run())
+    try:
+        for _ in range(5000):
+            if projecting.rejoined >= 2:
+                break
+            await asyncio.sleep(0.001)
+        assert projecting.rejoined >= 2
+        assert all(member.closed for member in members[:-1])
+        assert bus.committed == {}
+        positions.failures = 0
+        for _ in range(5000):
+            if bus.committed:
+                break
+            await asyncio.sleep(0.001)
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    # The member that joined last read the record again from the last commit (none) and wrote it.
+    assert positions.stored[("ann", "m1")].report_id == "e1"
+    assert bus.committed == {TopicPartition(TOPIC, 0): 1}
+    assert all(member.closed for member in members)
+
+
+async def test_a_crash_between_the_write_and_the_commit_loses_nothing_and_changes_nothing() -> None:
+    bus = FakeBus(TOPIC)
+    bus.append(0, framed("e1", "ann", "m1", 1_000, 1))
+    bus.append(1, framed("e2", "bob", "m1", 2_000, 1))
+    positions = FakeResumePositions()
+    await one_step(projection([FailingCommits(bus, failures=1)], positions))
+    assert bus.committed == {}
+    before = dict(positions.stored)
+
+    # The process died before committing: a new one reads the same records again.
+    await one_step(projection([FakeEventConsumer(bus)], positions))
+
+    assert positions.writes == 4
+    assert positions.stored == before
+    assert bus.committed == {TopicPartition(TOPIC, 0): 1, TopicPartition(TOPIC, 1): 1}
+
+
+async def test_records_that_never_decode_are_passed_over_and_committed_past() -> None:
+    bus = FakeBus(TOPIC)
+    bus.append(0, b"not framed at all")
+    bus.append(0, b"\x00\x00\x00\x00\x63" + b"unknown schema id")
+    bus.append(0, framed("e1", "ann", "m1", 1_000, 1))
+    bus.append(0, framed("e2", "ann", "m1", 1_000, 2)[:-3])  # truncated body
+    positions = FakeResumePositions()
+    projecting = projection([FakeEventConsumer(bus)], positions)
+
+    await one_step(projecting)
+
+    assert (projecting.projected, projecting.skipped) == (1, 3)
+    assert list(positions.stored) == [("ann", "m1")]
+    assert bus.committed == {TopicPartition(TOPIC, 0): 4}
+
+
+async def test_partitions_taken_away_get_what_was_written_committed_inside_the_revoke() -> None:
+    bus = FakeBus(TOPIC)
+    bus.append(0, framed("e1", "ann", "m1", 1_000, 1))
+    bus.append(1, framed("e2", "bob", "m1", 1_000, 1))
+    positions = FakeResumePositions()
+    consumer = FailingCommits(bus, failures=1)
+    projecting = projection([consumer], positions)
+    await one_step(projecting)  # written, the commit failed: both pending
+    assert bus.committed == {}
+
+    consumer.take_away([TopicPartition(TOPIC, 0)])
+    commits_before = bus.commits
+    await one_step(projecting)
+
+    assert bus.committed == {TopicPartition(TOPIC, 0): 1, TopicPartition(TOPIC, 1): 1}
+    assert bus.commits == commits_before + 2  # one inside the revoke, one after the batch
+
+
+async def test_lost_partitions_are_not_committed() -> None:
+    bus = FakeBus(TOPIC)
+    bus.append(0, framed("e1", "ann", "m1", 1_000, 1))
+    positions = FakeResumePositions()
+    consumer = FailingCommits(bus, failures=1)
+    projecting = projection([consumer], positions)
+    await one_step(projecting)
+    consumer.expire()
+
+    await one_step(projecting)  # lost inside the poll: the pending offset is dropped, nothing refused
+
+    assert bus.committed == {}
