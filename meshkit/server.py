@@ -36,6 +36,8 @@ log = logging.getLogger("meshkit.server")
 
 S = TypeVar("S", bound=ServiceSettings)
 
+HEALTH_CHECK_SECONDS = 1.0
+
 
 @dataclass(frozen=True)
 class GrpcService:
@@ -43,6 +45,9 @@ class GrpcService:
 
     name: str
     register: Callable[[grpc.aio.Server], None]
+    healthy: Callable[[], bool] | None = None
+    """Whether the service can do its work (e.g. its background tasks still run): checked every
+    `HEALTH_CHECK_SECONDS`, turning the service and the server's overall health NOT_SERVING while false."""
 
 
 ServiceFactory = Callable[[S], AbstractAsyncContextManager[Sequence[GrpcService]]]
@@ -89,9 +94,14 @@ async def running_server(settings: ServiceSettings, services: Sequence[GrpcServi
     await server.start()
     for name in ("", *names):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    probed = [s for s in services if s.healthy is not None]
+    watcher = asyncio.create_task(_watch_health(health_servicer, probed), name="health") if probed else None
     try:
         yield RunningServer(server, health_servicer, grpc_port, metrics_port, names)
     finally:
+        if watcher is not None:
+            watcher.cancel()
+            await asyncio.gather(watcher, return_exceptions=True)
         await health_servicer.enter_graceful_shutdown()
         if settings.drain_seconds:
             log.info("draining", extra={"seconds": settings.drain_seconds})
@@ -99,6 +109,21 @@ async def running_server(settings: ServiceSettings, services: Sequence[GrpcServi
         await server.stop(settings.grace_seconds)
         metrics_server.shutdown()
         metrics_thread.join(timeout=5)
+
+
+async def _watch_health(health_servicer: AsyncHealthServicer, services: Sequence[GrpcService]) -> None:
+    serving, not_serving = health_pb2.HealthCheckResponse.SERVING, health_pb2.HealthCheckResponse.NOT_SERVING
+    last: dict[str, bool] = {}
+    while True:
+        states = {s.name: s.healthy() for s in services if s.healthy is not None}
+        states[""] = all(states.values())
+        for name, healthy in states.items():
+            if last.get(name) != healthy:
+                if not healthy:
+                    log.error("health: %s is NOT_SERVING", name or "the server")
+                await health_servicer.set(name, serving if healthy else not_serving)
+        last = states
+        await asyncio.sleep(HEALTH_CHECK_SECONDS)
 
 
 async def serve(settings: S, factory: ServiceFactory[S]) -> None:

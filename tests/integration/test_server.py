@@ -193,3 +193,36 @@ async def test_stopping_says_not_serving_first_then_lets_calls_finish() -> None:
         with pytest.raises(grpc.aio.AioRpcError) as refused:
             await get(channel, "tt3", deadline=1)
         assert refused.value.code() is grpc.StatusCode.UNAVAILABLE
+
+
+async def test_a_service_that_reports_itself_unhealthy_is_not_serving_until_it_recovers() -> None:
+    healthy = True
+    service = GrpcService(
+        SERVICE,
+        lambda server: search_pb2_grpc.add_SearchServiceServicer_to_server(ScriptedServicer(), server),
+        healthy=lambda: healthy,
+    )
+    async with (
+        running_server(settings(), [service]) as running,
+        grpc.aio.insecure_channel(f"127.0.0.1:{running.grpc_port}") as channel,
+    ):
+        stub = health_pb2_grpc.HealthStub(channel)
+
+        async def status_of(name: str) -> int:
+            reply = await stub.Check(health_pb2.HealthCheckRequest(service=name), timeout=5)
+            return int(reply.status)
+
+        async def until(name: str, status: int) -> None:
+            for _ in range(200):  # the health watcher looks once a second
+                if await status_of(name) == status:
+                    return
+                await asyncio.sleep(0.05)
+            pytest.fail(f"{name or 'the server'} never became {status}")
+
+        assert await status_of(SERVICE) == health_pb2.HealthCheckResponse.SERVING
+        healthy = False
+        await until(SERVICE, health_pb2.HealthCheckResponse.NOT_SERVING)
+        assert await status_of("") == health_pb2.HealthCheckResponse.NOT_SERVING
+        healthy = True
+        await until(SERVICE, health_pb2.HealthCheckResponse.SERVING)
+        assert await status_of("") == health_pb2.HealthCheckResponse.SERVING
