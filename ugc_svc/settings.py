@@ -55,6 +55,19 @@ class UgcSettings(ServiceSettings):
         le=1024,
         description="Embedded profile: partitions of the topic in the event log, fixed once the topic exists.",
     )
+    positions_consumer_group: str = Field(
+        "ugc.resume-positions",
+        pattern=r"^[A-Za-z0-9._-]{1,249}$",
+        description="The consumer group that projects playback events into resume positions (one member per "
+        "service process; the bus gives each partition, so each user, to one member).",
+    )
+    event_consumer_session_timeout_seconds: float = Field(
+        10.0,
+        ge=1,
+        le=300,
+        description="A projecting member silent this long loses its partitions to the others (Kafka's "
+        "session.timeout.ms and max.poll.interval.ms; its broker refuses less than 6 s by default).",
+    )
     schema_registry_timeout_seconds: float = Field(
         10.0, gt=0, le=120, description="Production profile: longest wait for one schema registry request."
     )

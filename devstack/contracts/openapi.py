@@ -58,8 +58,6 @@ AUTHENTICATED_PREFIXES = ("/api/v1/ugc/",)
 NOT_SERVED_YET = frozenset(
     {
         "UgcService_SetProgress",
-        "UgcService_GetProgress",
-        "UgcService_ListProgress",
         "UgcService_SetRating",
         "UgcService_DeleteRating",
         "UgcService_ListRatings",

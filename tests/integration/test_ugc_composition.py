@@ -5,6 +5,7 @@ back). The production profile's whole start, event bus included, is proved on th
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import time
 from pathlib import Path
@@ -58,3 +59,28 @@ async def test_the_production_store_opens_while_mongodb_is_down() -> None:
 
     # One bounded attempt to prepare, not a wait for the store.
     assert time.monotonic() - started < 3.0
+
+
+async def test_the_embedded_profile_projects_positions_and_health_follows_the_projection(tmp_path: Path) -> None:
+    settings = UgcSettings(
+        profile="embedded", sqlite_path=tmp_path / "documents.sqlite3", event_log_path=tmp_path / "events.sqlite3"
+    )
+    async with build(settings) as services:
+        (service,) = services
+        assert service.healthy is not None
+        assert service.healthy()
+        # The projection's member joined its group in the event log.
+        for _ in range(200):
+            with sqlite3.connect(settings.event_log_path) as log:
+                members = log.execute(
+                    "SELECT COUNT(*) FROM group_members WHERE group_id = ?", (settings.positions_consumer_group,)
+                ).fetchone()[0]
+            if members:
+                break
+            await asyncio.sleep(0.05)
+        assert members == 1
+        # The task dies (here: cancelled from outside): the service says so.
+        (task,) = [t for t in asyncio.all_tasks() if t.get_name() == "resume-positions"]
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        assert not service.healthy()

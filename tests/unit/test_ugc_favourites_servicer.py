@@ -11,6 +11,7 @@ from cinemesh.ugc.v1 import ugc_pb2
 from meshkit.errors import InvalidArgument, Unauthenticated
 from tests.unit.fakes_event_publisher import FakeEventPublisher
 from tests.unit.fakes_favourites import FakeFavourites
+from tests.unit.fakes_resume_positions import FakeResumePositions
 from tests.unit.test_caller import Metadata
 from ugc_svc.domain.favourites import Favourite
 from ugc_svc.entrypoints.grpc_servicer import UgcServicer
@@ -20,7 +21,7 @@ AS_ALICE = Metadata(("x-user-id", "alice"))
 
 def servicer() -> tuple[UgcServicer, FakeFavourites]:
     store = FakeFavourites()
-    return UgcServicer(FakeEventPublisher(), store), store
+    return UgcServicer(FakeEventPublisher(), store, FakeResumePositions()), store
 
 
 async def test_add_answers_the_kept_entry_for_the_caller_as_a_message() -> None:

@@ -1,7 +1,8 @@
 """The gRPC servicer of `cinemesh.ugc.v1.UgcService`: who calls, what they sent, which use case runs.
 
 Errors map to status codes through meshkit's one table. Operations whose store has not landed answer UNIMPLEMENTED
-(listed in ugc_svc/README.md).
+(listed in ugc_svc/README.md). Progress is read from the resume positions the projection writes from the event log:
+a report shows up a moment after the bus took it.
 """
 
 from __future__ import annotations
@@ -17,19 +18,23 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from meshkit.errors import FieldViolation, InvalidArgument, Unimplemented
 from ugc_svc.domain.event_batch import SubmittedEvent
 from ugc_svc.domain.favourites import Favourite
+from ugc_svc.domain.resume import ResumePosition
 from ugc_svc.entrypoints.caller import Context, caller_user_id
 from ugc_svc.ports.event_publisher import EventPublisher
 from ugc_svc.ports.favourites import Favourites
+from ugc_svc.ports.resume_positions import ResumePositions
 from ugc_svc.service_layer.favourites import add_favourite, list_favourites, remove_favourite
+from ugc_svc.service_layer.progress import get_progress, list_progress
 from ugc_svc.service_layer.record_events import record_playback_events
 
 SERVICE_NAME: str = ugc_pb2.DESCRIPTOR.services_by_name["UgcService"].full_name
 
 
 class UgcServicer(ugc_pb2_grpc.UgcServiceServicer):
-    def __init__(self, publisher: EventPublisher, favourites: Favourites) -> None:
+    def __init__(self, publisher: EventPublisher, favourites: Favourites, positions: ResumePositions) -> None:
         self._publisher = publisher
         self._favourites = favourites
+        self._positions = positions
 
     async def RecordPlaybackEvents(
         self, request: ugc_pb2.RecordPlaybackEventsRequest, context: Context
@@ -44,12 +49,22 @@ class UgcServicer(ugc_pb2_grpc.UgcServiceServicer):
         raise _not_served(context, "resume positions")
 
     async def GetProgress(self, request: ugc_pb2.GetProgressRequest, context: Context) -> ugc_pb2.GetProgressResponse:
-        raise _not_served(context, "resume positions")
+        user_id = caller_user_id(context)
+        position = await get_progress(request.movie_id, user_id=user_id, positions=self._positions)
+        return ugc_pb2.GetProgressResponse(progress=progress_message(position))
 
     async def ListProgress(
         self, request: ugc_pb2.ListProgressRequest, context: Context
     ) -> ugc_pb2.ListProgressResponse:
-        raise _not_served(context, "resume positions")
+        user_id = caller_user_id(context)
+        limit = request.page_size if request.HasField("page_size") else None
+        with _fields_named_as_sent(_PAGE_FIELDS):
+            page = await list_progress(
+                user_id=user_id, positions=self._positions, limit=limit, cursor=request.page_token
+            )
+        return ugc_pb2.ListProgressResponse(
+            items=[progress_message(position) for position in page.items], next_page_token=page.next_cursor or ""
+        )
 
     async def AddFavorite(self, request: ugc_pb2.AddFavoriteRequest, context: Context) -> ugc_pb2.AddFavoriteResponse:
         user_id = caller_user_id(context)
@@ -120,6 +135,23 @@ def favorite_message(favourite: Favourite) -> ugc_pb2.Favorite:
     added_at = Timestamp()
     added_at.FromDatetime(favourite.added_at)
     return ugc_pb2.Favorite(movie_id=favourite.movie_id, added_at=added_at)
+
+
+# Progress carries int32 milliseconds (24.8 days): a longer position reads as the largest one.
+_INT32_MAX = 2**31 - 1
+
+
+def progress_message(position: ResumePosition) -> ugc_pb2.Progress:
+    updated_at = Timestamp()
+    updated_at.FromDatetime(position.client_time)
+    return ugc_pb2.Progress(
+        movie_id=position.movie_id,
+        position_ms=min(position.position_ms, _INT32_MAX),
+        duration_ms=min(position.duration_ms or 0, _INT32_MAX),
+        finished=position.finished,
+        updated_at=updated_at,
+        device=position.device,
+    )
 
 
 def _not_served(context: Context, what: str) -> Unimplemented:
