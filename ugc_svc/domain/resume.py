@@ -118,5 +118,7 @@ def position_of(event: PlaybackEvent) -> ResumePosition:
         client_time=event.client_time,
         server_time=event.server_time,
         report_id=event.event_id,
+        duration_ms=event.duration_ms,
+        finished=bool(event.finished),
         device=event.device or "",
     )
