@@ -57,7 +57,6 @@ AUTHENTICATED_PREFIXES = ("/api/v1/ugc/",)
 # its service's README, and tests/e2e/test_ugc_api.py checks the list against what the gateway answers.
 NOT_SERVED_YET = frozenset(
     {
-        "UgcService_SetProgress",
         "UgcService_SetRating",
         "UgcService_DeleteRating",
         "UgcService_ListRatings",

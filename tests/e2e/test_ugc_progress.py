@@ -109,3 +109,33 @@ def test_a_refused_page_token_is_400_json(http: httpx.Client, key: rsa.RSAPrivat
 
 def test_progress_needs_a_token(http: httpx.Client) -> None:
     assert_json_error(http.get(f"{PROGRESS}/tt0000001"), 401, 16)
+
+
+def test_a_set_position_is_answered_at_once_and_readable_after_the_projection(
+    http: httpx.Client, key: rsa.RSAPrivateKey
+) -> None:
+    token = token_for(f"setter-{uuid.uuid4().hex[:8]}", key)
+    body = {"position_ms": 5_700_000, "duration_ms": 6_000_000, "client_time": at(2), "device": "phone"}
+    reply = http.put(f"{PROGRESS}/tt0000004", json=body, headers=bearer(token))
+    assert reply.status_code == 200, reply.text
+    answered = reply.json()["progress"]
+    # 95 % of the duration: in the credits, so finished.
+    assert (answered["position_ms"], answered["duration_ms"], answered["finished"]) == (5_700_000, 6_000_000, True)
+
+    stored, _ = wait_for(http, f"{PROGRESS}/tt0000004", token, {"position_ms": 5_700_000})
+    assert stored == answered
+    # Finished: not in "continue watching".
+    assert http.get(PROGRESS, headers=bearer(token)).json().get("items", []) == []
+
+    # An older report (by client time) leaves the stored one in place and says so.
+    older = http.put(
+        f"{PROGRESS}/tt0000004", json={"position_ms": 10, "client_time": at(60)}, headers=bearer(token)
+    ).json()["progress"]
+    assert older == answered
+
+
+def test_a_set_position_the_contract_refuses_is_400_json(http: httpx.Client, key: rsa.RSAPrivateKey) -> None:
+    token = token_for("u", key)
+    assert_json_error(http.put(f"{PROGRESS}/tt1", json={"position_ms": -1}, headers=bearer(token)), 400, 3)
+    far = {"position_ms": 1, "client_time": at(-3600)}
+    assert_json_error(http.put(f"{PROGRESS}/tt1", json=far, headers=bearer(token)), 400, 3)

@@ -24,7 +24,7 @@ from ugc_svc.ports.event_publisher import EventPublisher
 from ugc_svc.ports.favourites import Favourites
 from ugc_svc.ports.resume_positions import ResumePositions
 from ugc_svc.service_layer.favourites import add_favourite, list_favourites, remove_favourite
-from ugc_svc.service_layer.progress import get_progress, list_progress
+from ugc_svc.service_layer.progress import ProgressReport, get_progress, list_progress, set_progress
 from ugc_svc.service_layer.record_events import record_playback_events
 
 SERVICE_NAME: str = ugc_pb2.DESCRIPTOR.services_by_name["UgcService"].full_name
@@ -46,7 +46,17 @@ class UgcServicer(ugc_pb2_grpc.UgcServiceServicer):
         return ugc_pb2.RecordPlaybackEventsResponse(event_ids=event_ids)
 
     async def SetProgress(self, request: ugc_pb2.SetProgressRequest, context: Context) -> ugc_pb2.SetProgressResponse:
-        raise _not_served(context, "resume positions")
+        user_id = caller_user_id(context)
+        report = ProgressReport(
+            movie_id=request.movie_id,
+            position_ms=request.position_ms,
+            duration_ms=request.duration_ms or None,  # 0: the player did not say
+            finished=request.finished,
+            client_time=request.client_time.ToDatetime(tzinfo=UTC) if request.HasField("client_time") else None,
+            device=request.device if request.HasField("device") else None,
+        )
+        position = await set_progress(report, user_id=user_id, publisher=self._publisher, positions=self._positions)
+        return ugc_pb2.SetProgressResponse(progress=progress_message(position))
 
     async def GetProgress(self, request: ugc_pb2.GetProgressRequest, context: Context) -> ugc_pb2.GetProgressResponse:
         user_id = caller_user_id(context)
