@@ -81,6 +81,9 @@ class KafkaEventConsumer:
                 "heartbeat.interval.ms": max(100, min(3000, session_ms // 6)),
                 "socket.timeout.ms": max(1000, int(timeout * 1000)),
                 "statistics.interval.ms": 1000,
+                # A subscribed topic that does not exist yet (created by its first producer) is looked for again
+                # this often, not after librdkafka's default 5 minutes.
+                "topic.metadata.refresh.interval.ms": 5000,
                 "stats_cb": self._on_stats,
                 "error_cb": self._on_error,
                 "logger": log,
