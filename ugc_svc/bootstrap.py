@@ -123,6 +123,7 @@ async def projecting_positions(settings: UgcSettings, positions: ResumePositions
             decoder,
             positions,
             topic=settings.events_topic,
+            group=settings.positions_consumer_group,
             # Below the session timeout: a batch abandoned while the store is down is left before the partitions
             # could have moved (so two members never write one user at once).
             max_retry_seconds=settings.event_consumer_session_timeout_seconds / 2,

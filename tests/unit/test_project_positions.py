@@ -7,6 +7,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from prometheus_client import REGISTRY
 
 from meshkit.avro_wire import AvroSchema, encode
 from meshkit.errors import NotFound, Unavailable
@@ -207,3 +208,34 @@ async def test_lost_partitions_are_not_committed() -> None:
     await one_step(projecting)  # lost inside the poll: the pending offset is dropped, nothing refused
 
     assert bus.committed == {}
+
+
+async def test_the_lag_of_each_owned_partition_is_on_the_metrics() -> None:
+    bus = FakeBus(TOPIC)
+    for i in range(3):
+        bus.append(0, framed(f"e{i}", "ann", "m1", 1_000, i))
+    consumer = FakeEventConsumer(bus)
+
+    async def open_consumer() -> EventConsumer:
+        return consumer
+
+    projecting = PositionProjection(
+        open_consumer,
+        AvroEventDecoder(lookup),
+        FakeResumePositions(),
+        topic=TOPIC,
+        group="lag-test",
+        lag_every_seconds=0.0,
+        max_records=1,
+        max_wait=0.01,
+    )
+    await projecting.step()
+
+    def lag(partition: int) -> float | None:
+        labels = {"group": "lag-test", "topic": TOPIC, "partition": str(partition)}
+        return REGISTRY.get_sample_value("cinemesh_consumer_lag_records", labels)
+
+    assert (lag(0), lag(1)) == (2.0, 0.0)
+    consumer.take_away([TopicPartition(TOPIC, 1)])
+    await projecting.step()
+    assert (lag(0), lag(1)) == (1.0, None)

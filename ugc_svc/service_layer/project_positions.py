@@ -18,6 +18,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Collection
 
+from meshkit.consumer_metrics import report_lag
 from meshkit.errors import InvalidArgument, Unavailable
 from meshkit.event_consumer import CommitRefused, ConsumedRecord, EventConsumer, TopicPartition
 from ugc_svc.domain.resume import position_of
@@ -41,6 +42,8 @@ class PositionProjection:
         positions: ResumePositions,
         *,
         topic: str,
+        group: str = "",
+        lag_every_seconds: float = 5.0,
         max_records: int = 500,
         max_wait: float = 0.5,
         retry_seconds: float = 0.5,
@@ -50,6 +53,10 @@ class PositionProjection:
         self._decoder = decoder
         self._positions = positions
         self._topic = topic
+        self._group = group
+        self._lag_every = lag_every_seconds
+        self._lag_reported_at = float("-inf")
+        self._lag_partitions: set[TopicPartition] = set()
         self._max_records = max_records
         self._max_wait = max_wait
         self._retry_seconds = retry_seconds
@@ -82,6 +89,7 @@ class PositionProjection:
             await self._project(record)
             self._pending[record.topic_partition] = record.offset + 1
         await self._commit(consumer, self._pending)
+        await self._report_lag(consumer)
 
     # --- the listener the consumer calls inside poll ------------------------------------------------------------
 
@@ -117,6 +125,17 @@ class PositionProjection:
             await self._commit(consumer, self._pending)
             self._pending.clear()
             await consumer.close()
+
+    async def _report_lag(self, consumer: EventConsumer) -> None:
+        if time.monotonic() - self._lag_reported_at < self._lag_every:
+            return
+        self._lag_reported_at = time.monotonic()
+        try:
+            lags = await consumer.lag()
+        except Unavailable as exc:
+            log.warning("resume positions: no lag from the bus: %s", exc)
+            return
+        self._lag_partitions = report_lag(self._group, lags, self._lag_partitions)
 
     async def _project(self, record: ConsumedRecord) -> None:
         started = time.monotonic()
