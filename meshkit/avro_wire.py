@@ -61,7 +61,8 @@ def encode(schema_id: int, schema: AvroSchema, record: Mapping[str, Any]) -> byt
     """`record` framed with `schema_id`; ValueError when the record does not fit the schema."""
     out = io.BytesIO()
     out.write(_HEADER.pack(MAGIC_BYTE, schema_id))
-    schemaless_writer(out, schema.parsed, dict(record), strict=True)
+    # Strict about names (a misspelt or unknown field is an error); a field left out takes its default, if it has one.
+    schemaless_writer(out, schema.parsed, dict(record), strict_allow_default=True)
     return out.getvalue()
 
 

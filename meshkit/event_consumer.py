@@ -85,11 +85,12 @@ class EventConsumer(Protocol):
       partitions; the others take them over. The member itself hears `lost` at its next poll and rejoins.
     - bounded: `poll` returns at most `max_records` records, as soon as some are there, or an empty list once
       `max_wait` has passed; it never waits longer than `max_wait` plus what the listener's calls take (and, on
-      the embedded log, its lock timeout).
+      the embedded log, its lock timeout; on Kafka, the first poll after a commit failed with the bus down may
+      also wait out that commit's request, up to the request timeout).
     - the bus down: like Kafka's own clients, a consumer never gives up on the bus: `poll` keeps returning
       (empty) within its bound and retries in the background, `health()` reports not healthy with the reason
       until the bus answers again. `commit` and `lag`, which must answer now, raise meshkit.errors.Unavailable
-      within the adapter's request timeout.
+      within the adapter's request timeout (give or take a second or two).
     - not thread-safe: one task drives a consumer, calling poll, commit and lag one at a time; the listener may
       call `commit` (and `assignment`) while `poll` waits for it.
     """

@@ -2,12 +2,13 @@
 committed only when the caller says (`enable.auto.commit=false`), a new group starting at the earliest record,
 and only committed transactions' records (`isolation.level=read_committed`).
 
-librdkafka blocks, so every call on the consumer runs in one thread of ours. The rebalance callbacks run there,
-inside poll or close: each hands the listener's coroutine to the caller's event loop and, while it waits for it,
-runs the consumer calls the listener makes (a commit). A synchronous commit from any other thread while the
-callback runs never completes (seen with librdkafka 2.16: the reply waits for the callback to return). Sessions: both
-`session.timeout.ms` (a dead process) and `max.poll.interval.ms` (a live one that stopped polling) are the
-session timeout the port speaks of; Kafka's broker refuses less than its `group.min.session.timeout.ms` (6 s by
+librdkafka blocks, so poll and close run in one thread of ours. The rebalance callbacks run there, inside poll or
+close: each hands the listener's coroutine to the caller's event loop and, while it waits for it, runs the
+consumer calls the listener makes (a commit): a synchronous commit from any other thread while the callback runs
+never completes (seen with librdkafka 2.16: the reply waits for the callback to return). Outside callbacks,
+commit and lag run on the loop's executor, so a commit stuck on a coordinator that is down never delays a poll.
+Sessions: both `session.timeout.ms` (a dead process) and `max.poll.interval.ms` (a live one that stopped polling) are
+the session timeout the port speaks of; Kafka's broker refuses less than its `group.min.session.timeout.ms` (6 s by
 default). Health comes from librdkafka's statistics (the group coordinator's connection state, every second)
 and its error callback (all brokers down).
 """
@@ -81,6 +82,9 @@ class KafkaEventConsumer:
                 "heartbeat.interval.ms": max(100, min(3000, session_ms // 6)),
                 "socket.timeout.ms": max(1000, int(timeout * 1000)),
                 "statistics.interval.ms": 1000,
+                # A subscribed topic that does not exist yet (created by its first producer) is looked for again
+                # this often, not after librdkafka's default 5 minutes.
+                "topic.metadata.refresh.interval.ms": 5000,
                 "stats_cb": self._on_stats,
                 "error_cb": self._on_error,
                 "logger": log,
@@ -334,10 +338,12 @@ class KafkaEventConsumer:
         raise Unavailable(f"{what} failed: {error.str()}")
 
     async def _on_consumer_thread(self, call: Callable[..., T], *args: Any) -> T:
-        """Run a call of the consumer's in its thread: as a job while a listener runs there, else as its task."""
+        """Run a commit or a lag query: on the consumer's thread as a job while a listener runs there (the only
+        thread a commit then completes on), else on a thread of the loop's executor, so that one librdkafka
+        does not answer in time (a commit waits for a coordinator that is down past any timeout we set: seen
+        6 s with a 2 s socket timeout) never holds up the next poll."""
         if not self._in_callback:
-            result: T = await self._in_own_thread(call, *args)
-            return result
+            return await asyncio.to_thread(call, *args)
         outcome: concurrent.futures.Future[T] = concurrent.futures.Future()
 
         def job() -> None:

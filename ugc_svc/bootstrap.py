@@ -1,6 +1,8 @@
-"""Composition root of the UGC service: settings in, wired servicers out. The profile picks each port's adapter
-(embedded: the SQLite event log and SQLite documents; production: Kafka with the schema registry, and MongoDB);
-each engine's library is imported only when that engine is chosen (`ugc_svc.document_stores` for the documents)."""
+"""Composition root of the UGC service: settings in, wired servicers and background projections out. The profile
+picks each port's adapter (embedded: the SQLite event log and SQLite documents; production: Kafka with the schema
+registry, and MongoDB); each engine's library is imported only when that engine is chosen
+(`ugc_svc.document_stores` for the documents). The projections (playback events into resume positions, rating
+changes into ratings) run as background tasks: while one is dead or cannot write, health says NOT_SERVING."""
 
 from __future__ import annotations
 
@@ -21,19 +23,19 @@ from meshkit.server import GrpcService
 from meshkit.writer_schemas import WriterSchemas
 from ugc_svc.adapters.avro_record_decoder import AvroRecordDecoder
 from ugc_svc.adapters.bus_rating_log import BusRatingLog
+from ugc_svc.adapters.playback_event_avro import from_record as playback_from_record
+from ugc_svc.adapters.playback_event_avro import playback_schema
 from ugc_svc.adapters.rating_change_avro import from_record, rating_schema
 from ugc_svc.document_stores import open_document_store
 from ugc_svc.entrypoints.grpc_servicer import SERVICE_NAME, UgcServicer
 from ugc_svc.ports.event_publisher import EventPublisher
 from ugc_svc.ports.rating_log import RatingLog
+from ugc_svc.service_layer.project_positions import positions_applier
 from ugc_svc.service_layer.project_ratings import ratings_applier
 from ugc_svc.service_layer.projection import LogProjection
 from ugc_svc.settings import UgcSettings
 
 log = logging.getLogger(__name__)
-
-# The consumer group of the ratings projection, one per deployment: every UGC instance joins it.
-RATINGS_GROUP = "ugc-ratings"
 
 
 async def open_event_publisher(settings: UgcSettings) -> EventPublisher:
@@ -107,7 +109,7 @@ def consumer_factory(settings: UgcSettings, group: str) -> Callable[[], Awaitabl
             return await SqliteEventConsumer.open(
                 settings.event_log_path,
                 group=group,
-                session_timeout=settings.consumer_session_timeout_seconds,
+                session_timeout=settings.event_consumer_session_timeout_seconds,
                 lock_timeout=settings.event_bus_timeout_seconds,
             )
         from meshkit.kafka_event_consumer import KafkaEventConsumer  # noqa: PLC0415
@@ -115,7 +117,7 @@ def consumer_factory(settings: UgcSettings, group: str) -> Callable[[], Awaitabl
         return KafkaEventConsumer(
             settings.kafka_bootstrap_servers,
             group=group,
-            session_timeout=settings.consumer_session_timeout_seconds,
+            session_timeout=settings.event_consumer_session_timeout_seconds,
             timeout=settings.event_bus_timeout_seconds,
             client_id=f"cinemesh-{group}",
         )
@@ -157,22 +159,38 @@ async def build(settings: UgcSettings) -> AsyncIterator[Sequence[GrpcService | B
                 # The service still starts (health, the other ports); each document call prepares first and
                 # answers UNAVAILABLE until the store is back.
                 log.warning("document store not ready at start: %s", error)
-            servicer = UgcServicer(publisher, documents.favourites, rating_log, documents.ratings)
+            servicer = UgcServicer(
+                publisher, documents.favourites, documents.resume_positions, rating_log, documents.ratings
+            )
             with contextlib.ExitStack() as stack:
                 schemas = await asyncio.to_thread(open_writer_schemas, settings, stack)
                 report_adapter("writer_schemas", schemas)
+                # Each rejoins before its session would expire anyway: the partitions have not moved meanwhile, so
+                # two members never write one user's positions or one movie's ratings at once.
+                retry = settings.event_consumer_session_timeout_seconds / 2
+                positions = LogProjection(
+                    "positions projection",
+                    consumer_factory(settings, settings.positions_consumer_group),
+                    positions_applier(
+                        AvroRecordDecoder(schemas, playback_schema(), playback_from_record), documents.resume_positions
+                    ),
+                    topic=settings.events_topic,
+                    group=settings.positions_consumer_group,
+                    max_retry_seconds=retry,
+                )
                 ratings = LogProjection(
                     "ratings projection",
-                    consumer_factory(settings, RATINGS_GROUP),
+                    consumer_factory(settings, settings.ratings_consumer_group),
                     ratings_applier(AvroRecordDecoder(schemas, rating_schema(), from_record), documents.ratings),
                     topic=settings.ratings_topic,
-                    # Rejoin before the session would expire anyway: the partitions have not moved meanwhile.
-                    max_retry_seconds=settings.consumer_session_timeout_seconds / 2,
+                    group=settings.ratings_consumer_group,
+                    max_retry_seconds=retry,
                 )
                 yield [
                     GrpcService(
                         SERVICE_NAME, lambda server: ugc_pb2_grpc.add_UgcServiceServicer_to_server(servicer, server)
                     ),
+                    BackgroundTask(positions.name, positions.run, positions.problem),
                     BackgroundTask(ratings.name, ratings.run, ratings.problem),
                 ]
     finally:

@@ -45,12 +45,6 @@ class UgcSettings(ServiceSettings):
         description="The topic rating changes are published to, keyed by movie (its registry subject is "
         "<topic>-value).",
     )
-    consumer_session_timeout_seconds: float = Field(
-        10.0,
-        ge=1,
-        le=300,
-        description="The projections' consumer groups: a member silent this long loses its partitions to the others.",
-    )
     event_bus_timeout_seconds: float = Field(
         5.0,
         gt=0,
@@ -67,6 +61,25 @@ class UgcSettings(ServiceSettings):
         le=1024,
         description="Partitions of the playback topic, fixed once it exists: the embedded log's, and the count "
         "`make schemas` creates the Kafka topic with (the same, so a user's events land in the same partition).",
+    )
+    positions_consumer_group: str = Field(
+        "ugc.resume-positions",
+        pattern=r"^[A-Za-z0-9._-]{1,249}$",
+        description="The consumer group that projects playback events into resume positions (one member per "
+        "service process; the bus gives each partition, so each user, to one member).",
+    )
+    ratings_consumer_group: str = Field(
+        "ugc.ratings",
+        pattern=r"^[A-Za-z0-9._-]{1,249}$",
+        description="The consumer group that applies rating changes (one member per service process; the bus gives "
+        "each partition, so each movie, to one member).",
+    )
+    event_consumer_session_timeout_seconds: float = Field(
+        10.0,
+        ge=1,
+        le=300,
+        description="A projecting member silent this long loses its partitions to the others (Kafka's "
+        "session.timeout.ms and max.poll.interval.ms; its broker refuses less than 6 s by default).",
     )
     schema_registry_timeout_seconds: float = Field(
         10.0, gt=0, le=120, description="Production profile: longest wait for one schema registry request."

@@ -55,13 +55,7 @@ AUTHENTICATED_PREFIXES = ("/api/v1/ugc/",)
 
 # Operations in the contract whose service answers UNIMPLEMENTED (501) until their store lands; each is listed in
 # its service's README, and tests/e2e/test_ugc_api.py checks the list against what the gateway answers.
-NOT_SERVED_YET = frozenset(
-    {
-        "UgcService_SetProgress",
-        "UgcService_GetProgress",
-        "UgcService_ListProgress",
-    }
-)
+NOT_SERVED_YET: frozenset[str] = frozenset()
 
 # Keywords the generator puts where OpenAPI 3.1 ignores them: array bounds copied onto an array's items, and 3.0's
 # `nullable` (the gateway leaves an unset optional field out; it never prints null).

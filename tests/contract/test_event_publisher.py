@@ -137,6 +137,8 @@ async def test_the_raw_avro_body_is_the_bundled_schema_record(bus: Bus) -> None:
         "server_time": sent.server_time,
         "device": "phone",
         "playback_session_id": sent.playback_session_id,
+        "duration_ms": None,
+        "finished": None,
     }
 
 

@@ -24,6 +24,7 @@ import pytest
 from opensearchpy import OpenSearch as OpenSearchClient
 from prometheus_client.parser import text_string_to_metric_families
 
+from devstack import identity
 from devstack.engines.apicurio import Apicurio
 from devstack.engines.base import Engine
 from devstack.engines.clickhouse import ClickHouse
@@ -37,6 +38,8 @@ from sink_svc.adapters.clickhouse_playback_analytics import ClickHousePlaybackAn
 from sink_svc.domain.event_batch import EventBatch
 from sink_svc.domain.playback_event import PlaybackEvent
 from tests.e2e.conftest import Mesh, drop_index_versions, launched_mesh
+from tests.e2e.test_ugc_api import bearer, event, token_for
+from tests.e2e.test_ugc_progress import wait_for
 from tests.unit.fakes_legacy_export import movie_row, write_export
 
 pytestmark = [
@@ -270,3 +273,15 @@ def test_viewing_time_is_read_from_clickhouse_through_the_gateway(
     }
     totals = http.get(f"/api/v1/analytics/movies/{movie}/totals")
     assert totals.json() == {"movie_id": movie, "watched_ms": "90000", "viewers": "1"}
+
+
+def test_progress_is_projected_from_kafka_into_the_document_store(http: httpx.Client) -> None:
+    """Events go to Kafka; the projection reads them in its consumer group and writes the positions to MongoDB
+    (FerretDB), the only store the service reads progress from in this profile (its /metrics say so)."""
+    token = token_for(f"prod-{uuid.uuid4().hex[:8]}", identity.dev_signing_key())
+    sent = [event(movie_id="tt9100001", type="pause", position_ms=42_000, device="tv")]
+    reply = http.post("/api/v1/ugc/events", json={"events": sent}, headers=bearer(token))
+    assert reply.status_code == 200, reply.text
+
+    progress, _ = wait_for(http, "/api/v1/ugc/progress/tt9100001", token, {"position_ms": 42_000})
+    assert progress["device"] == "tv"

@@ -5,6 +5,7 @@ back). The production profile's whole start, event bus included, is proved on th
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import time
 from pathlib import Path
@@ -13,7 +14,9 @@ import pytest
 from prometheus_client import REGISTRY
 
 from devstack.mesh import free_port
+from meshkit.background import BackgroundTask
 from meshkit.errors import Unavailable
+from meshkit.server import GrpcService, running_server
 from ugc_svc.adapters.mongodb_favourites import MongoDbFavourites
 from ugc_svc.adapters.mongodb_resume_positions import MongoDbResumePositions
 from ugc_svc.bootstrap import build
@@ -32,7 +35,11 @@ async def test_the_embedded_profile_prepares_its_sqlite_file(tmp_path: Path) -> 
 
     settings = UgcSettings(profile="embedded", sqlite_path=path, event_log_path=tmp_path / "events.sqlite3")
     async with build(settings) as services:
-        assert [s.name for s in services] == ["cinemesh.ugc.v1.UgcService", "ratings projection"]
+        assert [s.name for s in services] == [
+            "cinemesh.ugc.v1.UgcService",
+            "positions projection",
+            "ratings projection",
+        ]
         assert engine_reported("resume_positions", "sqlite:SqliteResumePositions") == 1.0
         assert engine_reported("favourites", "sqlite:SqliteFavourites") == 1.0
         assert engine_reported("ratings", "sqlite:SqliteRatings") == 1.0
@@ -61,3 +68,27 @@ async def test_the_production_store_opens_while_mongodb_is_down() -> None:
 
     # One bounded attempt to prepare, not a wait for the store.
     assert time.monotonic() - started < 3.0
+
+
+async def test_the_embedded_profile_runs_both_projections_in_their_groups_while_serving(tmp_path: Path) -> None:
+    settings = UgcSettings(
+        profile="embedded",
+        sqlite_path=tmp_path / "documents.sqlite3",
+        event_log_path=tmp_path / "events.sqlite3",
+        grpc_port=0,
+        metrics_port=0,
+    )
+    async with build(settings) as parts:
+        services = [part for part in parts if isinstance(part, GrpcService)]
+        background = [part for part in parts if isinstance(part, BackgroundTask)]
+        async with running_server(settings, services, background) as running:
+            groups = {settings.positions_consumer_group, settings.ratings_consumer_group}
+            joined: set[str] = set()
+            for _ in range(200):
+                with sqlite3.connect(settings.event_log_path) as log:
+                    joined = {row[0] for row in log.execute("SELECT DISTINCT group_id FROM group_members")}
+                if groups <= joined:
+                    break
+                await asyncio.sleep(0.05)
+            assert groups <= joined
+            assert running.background.problems() == []

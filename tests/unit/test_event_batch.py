@@ -22,7 +22,7 @@ from ugc_svc.domain.event_batch import (
     SubmittedEvent,
     accept_batch,
 )
-from ugc_svc.domain.playback import EventType
+from ugc_svc.domain.playback import PLAYER_TYPES, EventType
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
@@ -133,7 +133,7 @@ def field_rules(
 def test_the_contract_declares_the_domains_bounds() -> None:
     batch = field_rules(ugc_pb2.RecordPlaybackEventsRequest, "events").repeated
     assert (batch.min_items, batch.max_items) == (1, MAX_BATCH)
-    assert list(getattr(field_rules(ugc_pb2.PlaybackEvent, "type").string, "in")) == list(EventType)
+    assert list(getattr(field_rules(ugc_pb2.PlaybackEvent, "type").string, "in")) == list(PLAYER_TYPES)
     for name in ("event_id", "movie_id", "session_id"):
         assert field_rules(ugc_pb2.PlaybackEvent, name).string.max_len == MAX_ID_CHARS
     assert field_rules(ugc_pb2.PlaybackEvent, "device").string.max_len == MAX_DEVICE_CHARS
@@ -192,3 +192,11 @@ def test_contract_and_domain_agree_on_an_event(overrides: dict[str, object]) -> 
         {"string.pattern" if r == "string.max_len" and "device" not in overrides else r for r in contract}
     )
     assert domain == contract
+
+
+def test_a_player_cannot_send_a_progress_report_as_a_playback_event() -> None:
+    with pytest.raises(InvalidArgument) as refused:
+        accept_batch(
+            [SubmittedEvent("", "tt1", "progress", 1, NOW)], user_id="u", server_time=NOW, new_event_id=lambda: "x"
+        )
+    assert [(v.field, v.reason) for v in refused.value.violations] == [("events[0].type", "string.in")]

@@ -49,7 +49,7 @@ def test_a_negative_position_is_refused() -> None:
 
 def test_the_type_is_one_of_the_five() -> None:
     assert make(type="seek_back").type is EventType.SEEK_BACK
-    assert [t.value for t in EventType] == ["play", "pause", "stop", "seek_forward", "seek_back"]
+    assert [t.value for t in EventType] == ["play", "pause", "stop", "seek_forward", "seek_back", "progress"]
     with pytest.raises(ValueError, match="rewind"):
         make(type="rewind")
 

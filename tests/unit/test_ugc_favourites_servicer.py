@@ -12,6 +12,7 @@ from meshkit.errors import InvalidArgument, Unauthenticated
 from tests.unit.fakes_event_publisher import FakeEventPublisher
 from tests.unit.fakes_favourites import FakeFavourites
 from tests.unit.fakes_ratings import FakeRatingLog, FakeRatings
+from tests.unit.fakes_resume_positions import FakeResumePositions
 from tests.unit.test_caller import Metadata
 from ugc_svc.domain.favourites import Favourite
 from ugc_svc.entrypoints.grpc_servicer import UgcServicer
@@ -21,7 +22,7 @@ AS_ALICE = Metadata(("x-user-id", "alice"))
 
 def servicer() -> tuple[UgcServicer, FakeFavourites]:
     store = FakeFavourites()
-    return UgcServicer(FakeEventPublisher(), store, FakeRatingLog(), FakeRatings()), store
+    return UgcServicer(FakeEventPublisher(), store, FakeResumePositions(), FakeRatingLog(), FakeRatings()), store
 
 
 async def test_add_answers_the_kept_entry_for_the_caller_as_a_message() -> None:

@@ -12,6 +12,7 @@ from meshkit.errors import InvalidArgument, Unauthenticated, Unavailable
 from tests.unit.fakes_event_publisher import FakeEventPublisher
 from tests.unit.fakes_favourites import FakeFavourites
 from tests.unit.fakes_ratings import FakeRatingLog, FakeRatings
+from tests.unit.fakes_resume_positions import FakeResumePositions
 from tests.unit.test_caller import Metadata
 from ugc_svc.entrypoints.grpc_servicer import UgcServicer
 
@@ -21,7 +22,7 @@ AS_BOB = Metadata(("x-user-id", "bob"))
 
 def servicer() -> tuple[UgcServicer, FakeRatingLog, FakeRatings]:
     log, store = FakeRatingLog(), FakeRatings()
-    return UgcServicer(FakeEventPublisher(), FakeFavourites(), log, store), log, store
+    return UgcServicer(FakeEventPublisher(), FakeFavourites(), FakeResumePositions(), log, store), log, store
 
 
 async def project(log: FakeRatingLog, store: FakeRatings) -> None:

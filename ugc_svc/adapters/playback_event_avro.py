@@ -31,6 +31,8 @@ def to_record(event: PlaybackEvent) -> dict[str, Any]:
         "server_time": to_millis(event.server_time, "server_time"),
         "device": event.device,
         "playback_session_id": event.playback_session_id,
+        "duration_ms": event.duration_ms,
+        "finished": event.finished,
     }
 
 
@@ -45,6 +47,8 @@ def from_record(record: Mapping[str, Any]) -> PlaybackEvent:
         server_time=record["server_time"],
         device=record.get("device"),
         playback_session_id=record.get("playback_session_id"),
+        duration_ms=record.get("duration_ms"),
+        finished=record.get("finished"),
     )
 
 

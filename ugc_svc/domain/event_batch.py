@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from meshkit.errors import FieldViolation, InvalidArgument
-from ugc_svc.domain.playback import EventType, PlaybackEvent
+from ugc_svc.domain.playback import PLAYER_TYPES, EventType, PlaybackEvent
 
 MAX_BATCH = 500
 MAX_ID_CHARS = 64
@@ -97,6 +97,13 @@ def _violations(at: str, event: SubmittedEvent, server_time: datetime) -> list[F
     return found
 
 
+def check_client_time(moment: datetime, server_time: datetime, field: str = "client_time") -> None:
+    """InvalidArgument unless `moment` lies in the window a report's client time may (7 days back, 5 minutes on)."""
+    violations = _client_time_violations(field, moment, server_time)
+    if violations:
+        raise InvalidArgument(*violations)
+
+
 def _client_time_violations(at: str, moment: datetime | None, server_time: datetime) -> list[FieldViolation]:
     if moment is None:
         return [FieldViolation(at, _REQUIRED, "required")]
@@ -111,7 +118,7 @@ def _is_id(text: str) -> bool:
     return len(text) <= MAX_ID_CHARS and _ID.fullmatch(text) is not None
 
 
-_TYPES = tuple(EventType)
+_TYPES = tuple(t.value for t in PLAYER_TYPES)
 _REQUIRED = "value is required"
 _ID_RULE = f"must be 1 to {MAX_ID_CHARS} letters, digits or ._:-"
 CLIENT_TIME_RULE = "client_time must be at most 7 days in the past and 5 minutes in the future"

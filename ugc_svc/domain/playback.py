@@ -1,4 +1,5 @@
-"""Playback events: what a player reports while a movie plays (play, pause, stop, seek forward, seek back)."""
+"""Playback events: what a player reports while a movie plays (play, pause, stop, seek forward, seek back), and
+progress reports (a position the user set, with the movie's length and whether it was watched to the end)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,11 @@ class EventType(StrEnum):
     STOP = "stop"
     SEEK_FORWARD = "seek_forward"
     SEEK_BACK = "seek_back"
+    PROGRESS = "progress"
+
+
+# What a player may send as playback events; `progress` comes only from SetProgress.
+PLAYER_TYPES = (EventType.PLAY, EventType.PAUSE, EventType.STOP, EventType.SEEK_FORWARD, EventType.SEEK_BACK)
 
 
 def to_millis(moment: datetime) -> datetime:
@@ -44,6 +50,8 @@ class PlaybackEvent:
     server_time: datetime
     device: str | None = None
     playback_session_id: str | None = None
+    duration_ms: int | None = None
+    finished: bool | None = None
 
     def __post_init__(self) -> None:
         for name in ("event_id", "user_id", "movie_id"):
@@ -51,6 +59,8 @@ class PlaybackEvent:
                 raise ValueError(f"a playback event needs a non-empty {name}")
         if self.position_ms < 0:
             raise ValueError(f"position_ms must be >= 0, got {self.position_ms}")
+        if self.duration_ms is not None and self.duration_ms <= 0:
+            raise ValueError(f"duration_ms must be > 0 when given, got {self.duration_ms}")
         if type(self.type) is not EventType:
             object.__setattr__(self, "type", EventType(self.type))
         object.__setattr__(self, "client_time", to_millis(self.client_time))

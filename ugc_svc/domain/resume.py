@@ -19,6 +19,7 @@ from datetime import datetime
 from meshkit.errors import InvalidArgument
 from ugc_svc.domain.identifiers import check_id
 from ugc_svc.domain.pages import decode_cursor, encode_cursor
+from ugc_svc.domain.playback import PlaybackEvent
 from ugc_svc.domain.timestamps import to_millis, truncated
 
 FINISHED_AT_PERCENT = 95
@@ -104,3 +105,20 @@ class WatchingKey:
 
 def watching_cursor(position: ResumePosition) -> str:
     return WatchingKey.of(position).cursor()
+
+
+def position_of(event: PlaybackEvent) -> ResumePosition:
+    """Where a playback event says the user is in the movie: every type carries the position the player was at,
+    reported at the event's client time, the event id as the report id (InvalidArgument for values a position
+    cannot hold)."""
+    return ResumePosition(
+        user_id=event.user_id,
+        movie_id=event.movie_id,
+        position_ms=event.position_ms,
+        client_time=event.client_time,
+        server_time=event.server_time,
+        report_id=event.event_id,
+        duration_ms=event.duration_ms,
+        finished=bool(event.finished),
+        device=event.device or "",
+    )

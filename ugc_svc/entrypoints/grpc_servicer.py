@@ -1,7 +1,8 @@
 """The gRPC servicer of `cinemesh.ugc.v1.UgcService`: who calls, what they sent, which use case runs.
 
 Errors map to status codes through meshkit's one table. Operations whose store has not landed answer UNIMPLEMENTED
-(listed in ugc_svc/README.md).
+(listed in ugc_svc/README.md). Progress is read from the resume positions the projection writes from the event log:
+a report shows up a moment after the bus took it.
 """
 
 from __future__ import annotations
@@ -15,15 +16,18 @@ from cinemesh.ugc.v1 import ugc_pb2, ugc_pb2_grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from meshkit.caller import Context, caller_user_id
-from meshkit.errors import FieldViolation, InvalidArgument, Unimplemented
+from meshkit.errors import FieldViolation, InvalidArgument
 from ugc_svc.domain.event_batch import SubmittedEvent
 from ugc_svc.domain.favourites import Favourite
 from ugc_svc.domain.ratings import Rating
+from ugc_svc.domain.resume import ResumePosition
 from ugc_svc.ports.event_publisher import EventPublisher
 from ugc_svc.ports.favourites import Favourites
 from ugc_svc.ports.rating_log import RatingLog
 from ugc_svc.ports.ratings import Ratings
+from ugc_svc.ports.resume_positions import ResumePositions
 from ugc_svc.service_layer.favourites import add_favourite, list_favourites, remove_favourite
+from ugc_svc.service_layer.progress import ProgressReport, get_progress, list_progress, set_progress
 from ugc_svc.service_layer.ratings import list_ratings, movie_rating, remove_rating, set_rating
 from ugc_svc.service_layer.record_events import record_playback_events
 
@@ -32,10 +36,16 @@ SERVICE_NAME: str = ugc_pb2.DESCRIPTOR.services_by_name["UgcService"].full_name
 
 class UgcServicer(ugc_pb2_grpc.UgcServiceServicer):
     def __init__(
-        self, publisher: EventPublisher, favourites: Favourites, rating_log: RatingLog, ratings: Ratings
+        self,
+        publisher: EventPublisher,
+        favourites: Favourites,
+        positions: ResumePositions,
+        rating_log: RatingLog,
+        ratings: Ratings,
     ) -> None:
         self._publisher = publisher
         self._favourites = favourites
+        self._positions = positions
         self._rating_log = rating_log
         self._ratings = ratings
 
@@ -49,15 +59,35 @@ class UgcServicer(ugc_pb2_grpc.UgcServiceServicer):
         return ugc_pb2.RecordPlaybackEventsResponse(event_ids=event_ids)
 
     async def SetProgress(self, request: ugc_pb2.SetProgressRequest, context: Context) -> ugc_pb2.SetProgressResponse:
-        raise _not_served(context, "resume positions")
+        user_id = caller_user_id(context)
+        report = ProgressReport(
+            movie_id=request.movie_id,
+            position_ms=request.position_ms,
+            duration_ms=request.duration_ms or None,  # 0: the player did not say
+            finished=request.finished,
+            client_time=request.client_time.ToDatetime(tzinfo=UTC) if request.HasField("client_time") else None,
+            device=request.device if request.HasField("device") else None,
+        )
+        position = await set_progress(report, user_id=user_id, publisher=self._publisher, positions=self._positions)
+        return ugc_pb2.SetProgressResponse(progress=progress_message(position))
 
     async def GetProgress(self, request: ugc_pb2.GetProgressRequest, context: Context) -> ugc_pb2.GetProgressResponse:
-        raise _not_served(context, "resume positions")
+        user_id = caller_user_id(context)
+        position = await get_progress(request.movie_id, user_id=user_id, positions=self._positions)
+        return ugc_pb2.GetProgressResponse(progress=progress_message(position))
 
     async def ListProgress(
         self, request: ugc_pb2.ListProgressRequest, context: Context
     ) -> ugc_pb2.ListProgressResponse:
-        raise _not_served(context, "resume positions")
+        user_id = caller_user_id(context)
+        limit = request.page_size if request.HasField("page_size") else None
+        with _fields_named_as_sent(_PAGE_FIELDS):
+            page = await list_progress(
+                user_id=user_id, positions=self._positions, limit=limit, cursor=request.page_token
+            )
+        return ugc_pb2.ListProgressResponse(
+            items=[progress_message(position) for position in page.items], next_page_token=page.next_cursor or ""
+        )
 
     async def AddFavorite(self, request: ugc_pb2.AddFavoriteRequest, context: Context) -> ugc_pb2.AddFavoriteResponse:
         user_id = caller_user_id(context)
@@ -148,10 +178,21 @@ def rating_message(rating: Rating) -> ugc_pb2.Rating:
     return ugc_pb2.Rating(movie_id=rating.movie_id, score=rating.score, updated_at=updated_at)
 
 
-def _not_served(context: Context, what: str) -> Unimplemented:
-    # Who calls is checked first, so an anonymous caller learns it needs a user whatever the operation.
-    caller_user_id(context)
-    return Unimplemented(f"{what} are not served yet")
+# Progress carries int32 milliseconds (24.8 days): a longer position reads as the largest one.
+_INT32_MAX = 2**31 - 1
+
+
+def progress_message(position: ResumePosition) -> ugc_pb2.Progress:
+    updated_at = Timestamp()
+    updated_at.FromDatetime(position.client_time)
+    return ugc_pb2.Progress(
+        movie_id=position.movie_id,
+        position_ms=min(position.position_ms, _INT32_MAX),
+        duration_ms=min(position.duration_ms or 0, _INT32_MAX),
+        finished=position.finished,
+        updated_at=updated_at,
+        device=position.device,
+    )
 
 
 def submitted_event(event: ugc_pb2.PlaybackEvent) -> SubmittedEvent:

@@ -20,6 +20,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Collection
 
+from meshkit.consumer_metrics import report_lag
 from meshkit.errors import InvalidArgument, Unavailable
 from meshkit.event_consumer import CommitRefused, ConsumedRecord, EventConsumer, TopicPartition
 from ugc_svc.ports.record_decoder import Undecodable
@@ -42,6 +43,8 @@ class LogProjection:
         apply: Apply,
         *,
         topic: str,
+        group: str = "",
+        lag_every_seconds: float = 5.0,
         max_records: int = 500,
         max_wait: float = 0.5,
         retry_seconds: float = 0.5,
@@ -51,6 +54,10 @@ class LogProjection:
         self._open_consumer = open_consumer
         self._apply = apply
         self._topic = topic
+        self._group = group
+        self._lag_every = lag_every_seconds
+        self._lag_reported_at = float("-inf")
+        self._lag_partitions: set[TopicPartition] = set()
         self._max_records = max_records
         self._max_wait = max_wait
         self._retry_seconds = retry_seconds
@@ -96,6 +103,7 @@ class LogProjection:
             await self._applied(record)
             self._pending[record.topic_partition] = record.offset + 1
         await self._commit(consumer, self._pending)
+        await self._report_lag(consumer)
 
     # --- the listener the consumer calls inside poll ------------------------------------------------------------
 
@@ -131,6 +139,17 @@ class LogProjection:
             self._pending.clear()
             await consumer.close()
 
+    async def _report_lag(self, consumer: EventConsumer) -> None:
+        if time.monotonic() - self._lag_reported_at < self._lag_every:
+            return
+        self._lag_reported_at = time.monotonic()
+        try:
+            lags = await consumer.lag()
+        except Unavailable as error:
+            log.warning("%s: no lag from the bus: %s", self.name, error)
+            return
+        self._lag_partitions = report_lag(self._group, lags, self._lag_partitions)
+
     async def _applied(self, record: ConsumedRecord) -> None:
         started = time.monotonic()
         while True:
@@ -163,11 +182,15 @@ class LogProjection:
         except CommitRefused as refused:
             # Moved to another member, which reads them again after the last commit: the applies were idempotent.
             log.warning("%s: %s", self.name, refused)
-        except Unavailable as error:
-            log.warning("%s: commit failed, the records will be applied again: %s", self.name, error)
+            for tp in offsets:
+                self._pending.pop(tp, None)
             return
-        for tp in offsets:
-            self._pending.pop(tp, None)
+        except Unavailable as error:
+            log.warning("%s: commit failed, kept for the next batch: %s", self.name, error)
+            return
+        for tp, offset in offsets.items():
+            if self._pending.get(tp) == offset:
+                del self._pending[tp]
 
 
 def _named(partitions: Collection[TopicPartition]) -> str:
