@@ -1,12 +1,15 @@
 """The analytics reads through the real Envoy, served by the sink from its embedded store (chDB): REST paths, the
-caller's own history behind a verified token, and every refusal JSON in the one error shape. (Events reach the
-store through the consumer, which is not wired yet; the production profile's test inserts into ClickHouse and
-reads the figures back through the gateway.)"""
+caller's own history behind a verified token, every refusal JSON in the one error shape, and the whole default
+profile end to end: events a player posts to the UGC service reach the sink through the embedded log and show in
+the caller's history and the movie's totals."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -71,9 +74,11 @@ def test_history_needs_a_token_and_is_the_callers_own(http: httpx.Client, key: r
 
 
 def test_totals_of_a_movie_nobody_watched_are_zeros(http: httpx.Client) -> None:
-    reply = http.get("/api/v1/analytics/movies/tt0000001/totals")
+    # A movie of its own: the mesh's sink loads what the other tests' players send.
+    movie = f"tt-unwatched-{uuid.uuid4().hex[:8]}"
+    reply = http.get(f"/api/v1/analytics/movies/{movie}/totals")
     assert reply.status_code == 200, reply.text
-    assert reply.json() == {"movie_id": "tt0000001", "watched_ms": "0", "viewers": "0"}
+    assert reply.json() == {"movie_id": movie, "watched_ms": "0", "viewers": "0"}
 
 
 def test_another_method_on_an_analytics_path_is_405_json(http: httpx.Client) -> None:
@@ -81,3 +86,38 @@ def test_another_method_on_an_analytics_path_is_405_json(http: httpx.Client) -> 
     assert reply.status_code == 405
     assert reply.headers["allow"] == "GET"
     assert reply.headers["content-type"].startswith("application/json")
+
+
+def test_events_a_player_posts_show_in_the_history_and_totals_once_the_sink_loaded_them(
+    http: httpx.Client, key: rsa.RSAPrivateKey
+) -> None:
+    movie, token = f"tt-e2e-{uuid.uuid4().hex[:8]}", token_for(f"user-{uuid.uuid4()}", key)
+    start = datetime.now(UTC) - timedelta(minutes=5)
+
+    def at(seconds: int) -> str:
+        return (start + timedelta(seconds=seconds)).isoformat().replace("+00:00", "Z")
+
+    events = [
+        {"movie_id": movie, "type": "play", "position_ms": 0, "client_time": at(0)},
+        {"movie_id": movie, "type": "pause", "position_ms": 60_000, "client_time": at(60)},
+        {"movie_id": movie, "type": "play", "position_ms": 60_000, "client_time": at(100)},
+        {"movie_id": movie, "type": "stop", "position_ms": 90_000, "client_time": at(130)},
+    ]
+    posted = http.post("/api/v1/ugc/events", json={"events": events}, headers=bearer(token))
+    assert posted.status_code == 200, posted.text
+    # Sent again, as a client retrying with the ids it was given: counted once.
+    ids = posted.json()["event_ids"]
+    again = [{**event, "event_id": event_id} for event, event_id in zip(events, ids, strict=True)]
+    assert http.post("/api/v1/ugc/events", json={"events": again}, headers=bearer(token)).status_code == 200
+
+    history: list[dict[str, Any]] = []
+    deadline = time.monotonic() + 30
+    while not history and time.monotonic() < deadline:
+        reply = http.get(HISTORY, headers=bearer(token))
+        assert reply.status_code == 200, reply.text
+        history = reply.json().get("items", [])
+        time.sleep(0.2)
+
+    assert [(h["movie_id"], h["watched_ms"], h["last_position_ms"]) for h in history] == [(movie, "90000", "90000")]
+    totals = http.get(f"/api/v1/analytics/movies/{movie}/totals").json()
+    assert totals == {"movie_id": movie, "watched_ms": "90000", "viewers": "1"}
