@@ -7,6 +7,9 @@ enums, and the success schemas come from the contract. What it cannot know about
   operation (an unknown or malformed parameter is refused), 404 where a path parameter names a resource, 503 and 504
   for any operation; no `default` response, so a status the document does not list is a finding;
 - success bodies as the gateway prints them: fields without presence always printed (`required`), never `null`;
+- request bodies as the gateway reads them: a missing body is the empty message, so a body is required only when
+  its message has a required field; in a body the generator writes inline, `null` for a field means "unset" (proto3
+  JSON), so those fields accept it;
 - rules across fields (`(buf.validate.message).cel`) and CEL rules of fields anywhere in the request (a bound
   relative to the service's clock), listed on their operation under `x-message-rules`;
 - who may call: operations under `AUTHENTICATED_PREFIXES` need a bearer token (the gateway's jwt_authn requires
@@ -137,6 +140,7 @@ def gateway_document(generated: dict[str, Any], facts: ProtoFacts, *, title: str
         _answer_as_the_gateway(operation)
         _leave_path_fields_out_of_the_body(operation)
         _int64_parameters_are_numbers(operation)
+        _body_required_only_with_required_fields(operation)
         if path.startswith(AUTHENTICATED_PREFIXES):
             operation["security"] = [{BEARER: []}]
         if operation.get("operationId") in NOT_SERVED_YET:
@@ -199,6 +203,28 @@ def _int64_parameters_are_numbers(operation: dict[str, Any]) -> None:
         schema = parameter.get("schema") or {}
         if schema.get("format") == "int64" and schema.get("type") == ["integer", "string"]:
             schema["type"] = "integer"
+
+
+def _body_required_only_with_required_fields(operation: dict[str, Any]) -> None:
+    """The gateway transcodes a request without a body into the empty message: when the body's message requires no
+    field, that is a valid request (every field at its default), so the body is optional."""
+    body = operation.get("requestBody")
+    schema = ((body or {}).get("content") or {}).get("application/json", {}).get("schema")
+    if isinstance(body, dict) and isinstance(schema, dict) and "properties" in schema and not schema.get("required"):
+        body["required"] = False
+    if isinstance(schema, dict) and "properties" in schema:
+        for name, field in schema["properties"].items():
+            if name not in schema.get("required", []):
+                schema["properties"][name] = _or_null(field)
+
+
+def _or_null(field: dict[str, Any]) -> dict[str, Any]:
+    kind = field.get("type")
+    if isinstance(kind, str):
+        return {**field, "type": [kind, "null"]}
+    if isinstance(kind, list):
+        return field if "null" in kind else {**field, "type": [*kind, "null"]}
+    return {"anyOf": [field, {"type": "null"}]}
 
 
 # A page token is opaque: any string of its pattern is well-formed, but only one a list returned continues it. No

@@ -153,6 +153,21 @@ def test_success_bodies_require_what_the_gateway_always_prints(document: dict[st
     assert requests == ["cinemesh.ugc.v1.RecordPlaybackEventsRequest"]
 
 
+def test_a_body_is_required_only_when_its_message_requires_a_field(document: dict[str, Any]) -> None:
+    bodies = {
+        (path, method): operation["requestBody"].get("required")
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+        if isinstance(operation, dict) and "requestBody" in operation
+    }
+    # No body is the empty message to the gateway: a position report at its defaults is a valid one.
+    assert bodies == {
+        ("/api/v1/ugc/events", "post"): True,
+        ("/api/v1/ugc/progress/{movie_id}", "put"): False,
+        ("/api/v1/ugc/ratings/{movie_id}", "put"): True,
+    }
+
+
 OLD_STYLE = """
 syntax = "proto3";
 package shop.v1;
