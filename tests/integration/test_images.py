@@ -274,6 +274,9 @@ def started(
     if spec.name == "ugc":
         overrides[spec.env_var("event_log_path")] = str(volume / "events.sqlite3")
         overrides[spec.env_var("sqlite_path")] = str(volume / "documents.sqlite3")
+    if spec.name == "sink":
+        overrides[spec.env_var("event_log_path")] = str(volume / "events.sqlite3")
+        overrides[spec.env_var("analytics_path")] = str(volume / "analytics")
     env = image.env(**overrides)
     log_path = tmp_path / "service.log"
     log = log_path.open("w")
