@@ -22,7 +22,6 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
@@ -180,32 +179,33 @@ class KafkaEventPublisher:
             return
         loop = asyncio.get_running_loop()
         current = self._current
-        reports: list[asyncio.Future[KafkaError | None]] = []
-        for event in events:
+        # One future for the call, settled once every event of it has its delivery report: a report a message
+        # would wake the event loop once per event.
+        report: asyncio.Future[KafkaError | None] = loop.create_future()
+        acks = _Acks(loop, report, len(events))
+        # Before produce: once a message is queued its report may come, or the producer may die owing it.
+        current.reports.add(report)
+        report.add_done_callback(current.reports.discard)
+        for produced, event in enumerate(events):
             value = encode(self._schema_id, self._schema, to_record(event))
-            report: asyncio.Future[KafkaError | None] = loop.create_future()
-            # Before produce: once the message is queued its report may come, or the producer may die owing it.
-            current.reports.add(report)
-            report.add_done_callback(current.reports.discard)
             try:
-                current.producer.produce(
-                    self._topic, value=value, key=message_key(event), on_delivery=partial(_settle, loop, report)
-                )
-            except BufferError:
-                raise Unavailable("the Kafka producer's queue is full: the brokers are not keeping up") from None
-            except KafkaException as exc:
+                current.producer.produce(self._topic, value=value, key=message_key(event), on_delivery=acks.report)
+            except (BufferError, KafkaException) as exc:
+                # What was queued still reports; the call is refused now, whatever those reports say.
+                acks.forget(len(events) - produced)
+                if isinstance(exc, BufferError):
+                    raise Unavailable("the Kafka producer's queue is full: the brokers are not keeping up") from None
                 error = exc.args[0]
                 if error.fatal() or error.code() == KafkaError._FATAL:
                     self._failure = self._failure or error
                 raise Unavailable(f"Kafka refused the event: {error.str()}") from exc
-            reports.append(report)
         try:
             async with asyncio.timeout(self._timeout + _REPORT_SLACK_SECONDS):
-                errors = [error for error in await asyncio.gather(*reports) if error is not None]
+                error = await report
         except TimeoutError:
             raise Unavailable(f"Kafka did not acknowledge the events within {self._timeout:g} s") from None
-        if errors:
-            raise Unavailable(f"Kafka did not acknowledge {len(errors)} of {len(events)} events: {errors[0].str()}")
+        if error is not None:
+            raise Unavailable(f"Kafka did not acknowledge {acks.failed} of {len(events)} events: {error.str()}")
 
     async def close(self) -> None:
         # Deliver what is queued (bounded like a publish), then stop serving reports.
@@ -271,6 +271,30 @@ def _kafka_error_of(exc: BaseException) -> KafkaError | None:
         if isinstance(candidate, KafkaException) and isinstance(candidate.args[0], KafkaError):
             return candidate.args[0]
     return None
+
+
+class _Acks:
+    """The delivery reports of one call's events, counted on the polling thread; the call's future is settled
+    once, with the first error or None, when the last report came (or when the producer died owing them)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, future: asyncio.Future[KafkaError | None], events: int):
+        self._loop = loop
+        self._future = future
+        self._remaining = events
+        self._error: KafkaError | None = None
+        self.failed = 0
+
+    def report(self, error: KafkaError | None, _: Message | None) -> None:
+        if error is not None:
+            self.failed += 1
+            self._error = self._error or error
+        self._remaining -= 1
+        if self._remaining == 0:
+            _settle(self._loop, self._future, self._error, None)
+
+    def forget(self, events: int) -> None:
+        """Events that never reached the producer: no report will come for them."""
+        self._remaining -= events
 
 
 def _settle(
