@@ -64,6 +64,7 @@ def test_ingest_as_ugc_ingest_writes_it() -> None:
             "batches": {"UGC service": 6.45, "Envoy": 0.6, "Kafka": 2.0, "load generator": 0.3},
         },
         progress=None,
+        catch_up_seconds=3.0,
     )
     text = ugc_ingest.report(args, figures)
     ingest = read_ugc_ingest(sections(text))
