@@ -35,10 +35,27 @@ def partitions_of(servers: str, topic: str) -> int | None:
     return len(metadata.partitions)
 
 
+def delete_topics(servers: str, topics: list[str]) -> None:
+    """Deletes those of `topics` the broker has (a refused `make schemas` stops before making them all)."""
+    for topic in topics:
+        if partitions_of(servers, topic) is not None:
+            delete_topic(servers, topic)
+
+
 def make_schemas(topic: str, partitions: int, **env_vars: str) -> subprocess.CompletedProcess[str]:
-    """`make schemas` as its recipe runs it, for a topic of this test's own (the devstack engines' ports come
-    from the DEVSTACK_* variables this process has, unless `env_vars` names others)."""
-    env = os.environ | {"UGC_EVENTS_TOPIC": topic, "UGC_EVENT_LOG_PARTITIONS": str(partitions)} | env_vars
+    """`make schemas` as its recipe runs it, for topics of this test's own (the playback topic `topic`, the ratings
+    and dead-letter topics beside it: the shared ones keep their partition counts); the devstack engines' ports
+    come from the DEVSTACK_* variables this process has, unless `env_vars` names others."""
+    env = (
+        os.environ
+        | {
+            "UGC_EVENTS_TOPIC": topic,
+            "UGC_RATINGS_TOPIC": f"{topic}.ratings",
+            "SINK_DEAD_LETTER_TOPIC": f"{topic}.dlq",
+            "UGC_EVENT_LOG_PARTITIONS": str(partitions),
+        }
+        | env_vars
+    )
     return subprocess.run(
         [sys.executable, "-m", "devstack.schemas"],
         cwd=REPO,
@@ -76,7 +93,7 @@ async def test_make_schemas_creates_the_topic_with_the_configured_partitions_onc
         finally:
             await publisher.close()
     finally:
-        delete_topic(servers, topic)
+        delete_topics(servers, [topic, f"{topic}.ratings", f"{topic}.dlq"])
 
 
 def test_a_topic_with_another_partition_count_is_reported_and_left_alone(kafka: Kafka) -> None:
@@ -92,7 +109,7 @@ def test_a_topic_with_another_partition_count_is_reported_and_left_alone(kafka: 
         assert "has 2 partitions, not the 6 configured" in result.stderr
         assert "Traceback" not in result.stderr
     finally:
-        delete_topic(servers, topic)
+        delete_topics(servers, [topic, f"{topic}.ratings", f"{topic}.dlq"])
 
 
 def test_make_schemas_with_kafka_unreachable_says_so() -> None:
