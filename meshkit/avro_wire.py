@@ -50,11 +50,9 @@ def _strip_logical(node: Any) -> Any:
         return [_strip_logical(item) for item in node]
     if not isinstance(node, dict):
         return node
-    if "logicalType" in node and node.get("type") in {"int", "long", "bytes", "fixed", "string"}:
-        if node["type"] in {"int", "long", "string", "bytes"} and set(node) <= {"type", "logicalType"}:
-            return node["type"]
-        return {key: _strip_logical(value) for key, value in node.items() if key != "logicalType"}
-    return {key: _strip_logical(value) for key, value in node.items()}
+    stripped = {key: _strip_logical(value) for key, value in node.items() if key != "logicalType"}
+    # {"type": "long", "logicalType": ...} becomes plain "long"; anything with more keys keeps its object form.
+    return stripped["type"] if "logicalType" in node and set(stripped) == {"type"} else stripped
 
 
 def encode(schema_id: int, schema: AvroSchema, record: Mapping[str, Any]) -> bytes:
