@@ -17,7 +17,8 @@ from __future__ import annotations
 import base64
 import functools
 import json
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import tantivy
@@ -61,6 +62,8 @@ WRITERS = "writers_names"
 ROLE_FIELDS = (DIRECTOR, ACTORS, WRITERS)
 # Fuzzy query words have 4+ letters and one typo (two from 8), so a shorter indexed token is never within reach.
 MIN_FUZZY_TOKEN = 3
+# A word as `domain.lemmas` cuts text into words to look them up.
+_WORD = re.compile(r"[^\W_]+")
 
 
 def _main_analyzer(*, stem: bool = True) -> tantivy.TextAnalyzer:
@@ -176,22 +179,36 @@ def document_json(movie: Movie) -> str:
 def _fields(movie: Movie, card: object) -> dict[str, list[Any]]:
     title = fold_yo(movie.title)
     description = fold_yo(movie.description)
-    texts = {
-        TITLE: [title],
-        PEOPLE: [fold_yo(name) for name in (*movie.director, *movie.actors_names, *movie.writers_names)],
-        GENRE_TEXT: [fold_yo(genre) for genre in movie.genre],
-        DESCRIPTION: [description] if description else [],
-    }
-    fields: dict[str, list[Any]] = {ID: [movie.id], CARD: [card]}
-    fields.update((field, values) for field, values in texts.items() if values)
-    roles = {DIRECTOR: movie.director, ACTORS: movie.actors_names, WRITERS: movie.writers_names}
-    fields.update((field, [fold_yo(name) for name in names]) for field, names in roles.items() if names)
-    fields[TITLE_PLAIN] = [title]
-    fields[TITLE_LEMMAS] = [lemma_text(title)]
+    director = [fold_yo(name) for name in movie.director]
+    actors = [fold_yo(actor.name) for actor in movie.actors]
+    writers = [fold_yo(writer.name) for writer in movie.writers]
+    people = director + actors + writers
+    genres = [fold_yo(genre) for genre in movie.genre]
+    fields: dict[str, list[Any]] = {ID: [movie.id], CARD: [card], TITLE: [title]}
+    if people:
+        fields[PEOPLE] = people
+    if genres:
+        fields[GENRE_TEXT] = genres
     if description:
-        fields[DESCRIPTION_LEMMAS] = [lemma_text(description)]
-    fuzzy = {field: _by_first_letter(_fuzzy_tokens(field, "\n".join(values))) for field, values in texts.items()}
-    fields[FUZZY] = [fuzzy]
+        fields[DESCRIPTION] = [description]
+    if director:
+        fields[DIRECTOR] = director
+    if actors:
+        fields[ACTORS] = actors
+    if writers:
+        fields[WRITERS] = writers
+    fields[TITLE_PLAIN] = [title]
+    fields[TITLE_LEMMAS] = [_lemma_text(title)]
+    if description:
+        fields[DESCRIPTION_LEMMAS] = [_lemma_text(description)]
+    fields[FUZZY] = [
+        {
+            TITLE: _by_first_letter(_UNSTEMMED.analyze(title), _unstemmed_fuzzy_tokens),
+            PEOPLE: _by_first_letter(_UNSTEMMED.analyze("\n".join(people)), _unstemmed_fuzzy_tokens),
+            GENRE_TEXT: _by_first_letter(_UNSTEMMED.analyze("\n".join(genres)), _fuzzy_tokens),
+            DESCRIPTION: _by_first_letter(_UNSTEMMED.analyze(description), _fuzzy_tokens),
+        }
+    ]
     if movie.genre:
         fields[GENRE] = list(movie.genre)
     key = title_key(movie.title)
@@ -209,18 +226,40 @@ def prefix_number(text: str) -> int:
     return int.from_bytes(text.encode()[:8].ljust(8, b"\0"), "big")
 
 
-def _fuzzy_tokens(field: str, text: str) -> list[str]:
-    words = _UNSTEMMED.analyze(text)
-    terms = [term for word in words for term in _terms(word)]
-    return terms + words if field in UNSTEMMED_TYPO_FIELDS else terms
+# A catalogue repeats its words (names, genres, common words of plots): what one word contributes to the fuzzy
+# field and to a lemma field is worked out once per distinct word, in each process, within these bounds.
+_WORD_CACHE = 1 << 18
 
 
-def _by_first_letter(tokens: Iterable[str]) -> dict[str, list[str]]:
+@functools.lru_cache(maxsize=_WORD_CACHE)
+def _fuzzy_tokens(word: str) -> frozenset[tuple[str, str]]:
+    """The fuzzy field's entries for one unstemmed word: each of its terms long enough, as (first letter, rest)."""
+    return frozenset((term[0], term[1:]) for term in _terms(word) if len(term) >= MIN_FUZZY_TOKEN)
+
+
+@functools.lru_cache(maxsize=_WORD_CACHE)
+def _unstemmed_fuzzy_tokens(word: str) -> frozenset[tuple[str, str]]:
+    """_fuzzy_tokens, and the word as written too (`UNSTEMMED_TYPO_FIELDS`)."""
+    whole = {(word[0], word[1:])} if len(word) >= MIN_FUZZY_TOKEN else set()
+    return _fuzzy_tokens(word).union(whole)
+
+
+def _by_first_letter(words: Iterable[str], tokens: Callable[[str], frozenset[tuple[str, str]]]) -> dict[str, list[str]]:
+    """Each distinct token of `words`, filed under its first letter."""
     grouped: dict[str, list[str]] = {}
-    for token in set(tokens):
-        if len(token) >= MIN_FUZZY_TOKEN:
-            grouped.setdefault(token[0], []).append(token[1:])
+    for first, rest in set().union(*map(tokens, words)):
+        grouped.setdefault(first, []).append(rest)
     return grouped
+
+
+@functools.lru_cache(maxsize=_WORD_CACHE)
+def _word_lemmas_text(word: str) -> str:
+    return " ".join(word_lemmas(word))
+
+
+def _lemma_text(text: str) -> str:
+    """lemma_text(text), the words' lemmas looked up once per distinct word (it is the same string)."""
+    return " ".join(filter(None, map(_word_lemmas_text, _WORD.findall(text))))
 
 
 def card(movie: Movie) -> bytes:
