@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import base64
 import functools
-import json
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import orjson
 import tantivy
 
 from meshkit.errors import Unavailable
@@ -173,7 +173,8 @@ def document(movie: Movie) -> tantivy.Document:
 
 def document_json(movie: Movie) -> str:
     """The movie as the JSON document an IndexWriter's add_json() reads (a bytes field is base64 there)."""
-    return json.dumps(_fields(movie, base64.b64encode(card(movie)).decode()), ensure_ascii=False)
+    # orjson: the standard encoder took a fifth of the time Python spends on a document.
+    return orjson.dumps(_fields(movie, base64.b64encode(card(movie)).decode())).decode()
 
 
 def _fields(movie: Movie, card: object) -> dict[str, list[Any]]:
@@ -273,11 +274,11 @@ def card(movie: Movie) -> bytes:
         "actors": [[actor.id, actor.name] for actor in movie.actors],
         "writers": [[writer.id, writer.name] for writer in movie.writers],
     }
-    return json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode()
+    return orjson.dumps(fields)
 
 
 def movie_from_card(card: bytes) -> Movie:
-    fields = json.loads(card)
+    fields = orjson.loads(card)
     return Movie(
         id=fields["id"],
         title=fields["title"],
@@ -291,7 +292,7 @@ def movie_from_card(card: bytes) -> Movie:
 
 
 def summary_from_card(card: bytes) -> VideoSummary:
-    fields = json.loads(card)
+    fields = orjson.loads(card)
     return VideoSummary(fields["id"], fields["title"], fields["imdb_rating"])
 
 
