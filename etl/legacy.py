@@ -3,7 +3,8 @@
 The export has no index on `movie_actors`, and the file is only read, never changed: so the reader walks movies
 in id order (their primary key index) and the link table sorted by movie id (SQLite's external sort, which
 spills to a temporary file), merging the two a chunk of movies at a time. Names of actors and writers are looked
-up by primary key for each chunk. Memory holds one chunk, whatever the size of the file.
+up by primary key for each chunk, each id once while a bounded cache holds it (people recur across movies). Memory
+holds one chunk and that cache, whatever the size of the file.
 
 A reader can also take one range of ids (`id_ranges` cuts the export into such parts), so that several processes
 read one export side by side; together they yield exactly the movies one reader of the whole file yields.
@@ -33,6 +34,8 @@ _COLUMNS = {
 }
 # Well under SQLite's limit on bound parameters in one statement, on any build.
 _LOOKUP_GROUP = 500
+# People whose cleaned names a reader keeps, per table: some tens of MB at most; when full it starts afresh.
+_NAMES_CACHED = 200_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +131,7 @@ def read_movies(
             connection.execute(f"SELECT movie_id, actor_id FROM movie_actors {where} ORDER BY movie_id, rowid", values)
         )
         kept = _Ids(connection, before=part.first)
+        names = _Names(connection, "actors"), _Names(connection, "writers")
         while rows := movies.fetchmany(chunk_size):
             chunk: list[tuple[str, _Row]] = []
             for row in rows:
@@ -139,7 +143,7 @@ def read_movies(
             if not raw_ids:
                 continue
             actor_links = links.up_to(max(raw_ids), raw_ids, tally)
-            yield from _assemble(connection, chunk, actor_links, tally)
+            yield from _assemble(names, chunk, actor_links, tally)
         links.drain(tally)
 
 
@@ -243,15 +247,16 @@ class _Links:
 
 
 def _assemble(
-    connection: sqlite3.Connection,
+    names: tuple[_Names, _Names],
     chunk: Sequence[tuple[str, _Row]],
     actor_links: dict[str, list[object]],
     tally: Tally | None,
 ) -> Iterator[Movie]:
     actor_ids = {raw: cleaning.clean_actor_id(raw) for links in actor_links.values() for raw in links}
-    actor_names = _names(connection, "actors", {i for i in actor_ids.values() if i is not None})
+    actors, writers = names
+    actor_names = actors.cleaned({i for i in actor_ids.values() if i is not None})
     movie_writers = {movie_id: cleaning.writer_ids(raw.writer, raw.writers, tally) for movie_id, raw in chunk}
-    writer_names = _names(connection, "writers", {i for ids in movie_writers.values() for i in ids})
+    writer_names = writers.cleaned({i for ids in movie_writers.values() for i in ids})
     for movie_id, raw in chunk:
         links = actor_links.get(raw.id, []) if isinstance(raw.id, str) else []
         yield Movie(
@@ -267,7 +272,7 @@ def _assemble(
 
 
 def _actors(
-    links: list[object], ids: dict[object, int | None], names: dict[object, object], tally: Tally | None
+    links: list[object], ids: dict[object, int | None], names: dict[object, str], tally: Tally | None
 ) -> tuple[Actor, ...]:
     actors: dict[int, Actor] = {}
     for raw in links:
@@ -278,7 +283,7 @@ def _actors(
             reason = cleaning.LINK_REPEATED
         elif actor_id not in names:
             reason = cleaning.LINK_UNKNOWN_ACTOR
-        elif not (name := cleaning.clean_text(names[actor_id], "actor name")):
+        elif not (name := names[actor_id]):
             reason = cleaning.LINK_PLACEHOLDER
         else:
             actors[actor_id] = Actor(actor_id, name)
@@ -288,12 +293,12 @@ def _actors(
     return tuple(actors.values())
 
 
-def _writers(ids: list[str], names: dict[object, object], tally: Tally | None) -> tuple[Writer, ...]:
+def _writers(ids: list[str], names: dict[object, str], tally: Tally | None) -> tuple[Writer, ...]:
     writers: list[Writer] = []
     for writer_id in ids:
         if writer_id not in names:
             reason = cleaning.WRITER_UNKNOWN
-        elif not (name := cleaning.clean_text(names[writer_id], "writer name")):
+        elif not (name := names[writer_id]):
             reason = cleaning.WRITER_PLACEHOLDER
         else:
             writers.append(Writer(writer_id, name))
@@ -309,12 +314,29 @@ def _whitespace() -> str:
     return "".join(chr(code) for code in range(sys.maxunicode + 1) if chr(code).isspace())
 
 
-def _names(connection: sqlite3.Connection, table: str, ids: set[int] | set[str]) -> dict[object, object]:
-    """id → raw name for the ids that exist in `table` (actors or writers)."""
-    names: dict[object, object] = {}
-    wanted = list(ids)
-    for start in range(0, len(wanted), _LOOKUP_GROUP):
-        group = wanted[start : start + _LOOKUP_GROUP]
-        marks = ",".join("?" * len(group))
-        names.update(connection.execute(f"SELECT id, name FROM {table} WHERE id IN ({marks})", group))
-    return names
+class _Names:
+    """Cleaned names ("" for a placeholder) of one table's people by id, each id looked up once while cached."""
+
+    def __init__(self, connection: sqlite3.Connection, table: str) -> None:
+        self._connection = connection
+        self._table = table
+        self._column = "actor name" if table == "actors" else "writer name"
+        # None: no row has that id.
+        self._known: dict[object, str | None] = {}
+
+    def cleaned(self, ids: set[int] | set[str]) -> dict[object, str]:
+        """id → cleaned name for the ids that exist in the table."""
+        wanted = [i for i in ids if i not in self._known]
+        if len(self._known) + len(wanted) > _NAMES_CACHED:
+            self._known.clear()
+            wanted = list(ids)
+        for start in range(0, len(wanted), _LOOKUP_GROUP):
+            group = wanted[start : start + _LOOKUP_GROUP]
+            marks = ",".join("?" * len(group))
+            found = self._connection.execute(f"SELECT id, name FROM {self._table} WHERE id IN ({marks})", group)
+            # Keyed as SQLite gives the id back: a requested id of another type (text for an integer column) is
+            # not that row, as a plain dict of the rows would not have it either.
+            rows = {row_id: cleaning.clean_text(name, self._column) for row_id, name in found}
+            self._known.update(rows)
+            self._known.update((i, None) for i in group if i not in rows)
+        return {i: name for i in ids if (name := self._known[i]) is not None}

@@ -312,3 +312,27 @@ def test_reading_leaves_the_file_unchanged(tmp_path: Path) -> None:
     list(read_movies(path))
     count_movies(path)
     assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("cached", [100_000, 2])
+def test_people_recurring_across_chunks_keep_their_names_however_many_are_cached(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cached: int
+) -> None:
+    # A reader looks each person up once while its cache holds them; a full cache starts afresh.
+    monkeypatch.setattr("etl.legacy._NAMES_CACHED", cached)
+    tally = Tally()
+    ids = [f"tt{n}" for n in range(6)]
+    links = [(movie_id, actor) for movie_id in ids for actor in ("1", "475", "404", "2", "3")]
+    listed = json.dumps([{"id": "wna"}, {"id": "wk"}, {"id": "w404"}])
+    movies = [movie_row(movie_id, writers=listed) for movie_id in ids]
+    path = write_export(tmp_path / "e.sqlite", movies, actors=ACTORS, writers=WRITERS, links=links)
+    read = list(read_movies(path, chunk_size=2, tally=tally))
+    assert [movie.id for movie in read] == ids
+    for movie in read:
+        assert [actor.id for actor in movie.actors] == [1, 2, 3]
+        assert movie.actors[0] == Actor(1, "Mark Hamill")
+        assert movie.writers == (Writer("wk", "Lawrence Kasdan"),)
+    assert tally[cleaning.LINK_PLACEHOLDER] == len(ids)
+    assert tally[cleaning.LINK_UNKNOWN_ACTOR] == len(ids)
+    assert tally[cleaning.WRITER_PLACEHOLDER] == len(ids)
+    assert tally[cleaning.WRITER_UNKNOWN] == len(ids)
