@@ -228,8 +228,9 @@ def prefix_number(text: str) -> int:
 
 
 # A catalogue repeats its words (names, genres, common words of plots): what one word contributes to the fuzzy
-# field and to a lemma field is worked out once per distinct word, in each process, within these bounds.
-_WORD_CACHE = 1 << 18
+# field and to a lemma field is worked out once per distinct word, in each process, within these bounds (as many
+# words as `_terms` keeps: some tens of MB per cache at most, however many rare names a catalogue holds).
+_WORD_CACHE = 1 << 16
 
 
 @functools.lru_cache(maxsize=_WORD_CACHE)
