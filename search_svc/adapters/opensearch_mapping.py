@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from search_svc.domain.analysis import SEPARATOR_PATTERN, STEMMERS, STOPWORDS
+from search_svc.domain.completeness import record_weight
 from search_svc.domain.lemmas import lemma_text
 from search_svc.domain.movie import Actor, Movie, Writer
 
@@ -35,6 +36,8 @@ GENRE_TEXT = "genre.text"
 # analysed by the unstemmed chain only: the same terms tantivy indexes.
 TITLE_LEMMAS = "title_lemmas"
 DESCRIPTION_LEMMAS = "description_lemmas"
+# How fully the catalogue describes the movie (`domain.completeness`), weighing a search where every word matched.
+RECORD_WEIGHT = "record_weight"
 
 # Long enough for any real word; a longer typed prefix simply stops narrowing.
 MAX_PREFIX = 20
@@ -111,7 +114,7 @@ def mappings() -> dict[str, Any]:
         # A document that does not fit the mapping is a bug in the loader: refuse it instead of guessing a type.
         "dynamic": "strict",
         # Derived text, searched only: a card is read back without it.
-        "_source": {"excludes": [TITLE_LEMMAS, DESCRIPTION_LEMMAS]},
+        "_source": {"excludes": [TITLE_LEMMAS, DESCRIPTION_LEMMAS, RECORD_WEIGHT]},
         "properties": {
             "id": {"type": "keyword"},
             "title": {
@@ -129,6 +132,7 @@ def mappings() -> dict[str, Any]:
             TITLE_LEMMAS: _UNSTEMMED_TEXT,
             DESCRIPTION_LEMMAS: _UNSTEMMED_TEXT,
             "imdb_rating": {"type": "float"},
+            RECORD_WEIGHT: {"type": "float"},
             "genre": {"type": "keyword", "fields": {"text": _TEXT}},
             "director": _NAMES,
             "actors_names": _NAMES,
@@ -148,6 +152,7 @@ def to_document(movie: Movie) -> dict[str, Any]:
         TITLE_LEMMAS: lemma_text(movie.title),
         DESCRIPTION_LEMMAS: lemma_text(movie.description),
         "imdb_rating": movie.imdb_rating,
+        RECORD_WEIGHT: record_weight(movie),
         "genre": list(movie.genre),
         "director": list(movie.director),
         "actors_names": list(movie.actors_names),

@@ -7,6 +7,7 @@ natively (`cross_fields`, `combined_fields`) allow no fuzziness, hence the per-w
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -16,6 +17,7 @@ from search_svc.adapters.opensearch_mapping import (
     GENRE_TEXT,
     MAX_PREFIX,
     PEOPLE,
+    RECORD_WEIGHT,
     TITLE_EXACT,
     TITLE_LEMMAS,
     TITLE_PREFIX,
@@ -208,7 +210,7 @@ def search_bodies(query: VideoQuery, *, partial: bool = False) -> tuple[dict[str
     # The window is validated upstream; clamped again so a hand-built query cannot make the engine refuse.
     start = min(query.offset, MAX_RESULT_WINDOW)
     page: dict[str, Any] = {
-        "query": found,
+        "query": found if matched is None or partial else _weighed_by_record(found),
         "sort": _sort(query, relevance=matched is not None),
         "from": start,
         "size": max(0, min(query.limit, MAX_RESULT_WINDOW - start)),
@@ -250,6 +252,16 @@ def suggest_body(query: SuggestQuery) -> dict[str, Any]:
         "size": query.limit,
         "_source": SUMMARY_FIELDS,
     }
+
+
+def _weighed_by_record(query: dict[str, Any]) -> dict[str, Any]:
+    """`query`, its scores multiplied by log2(2 + record_weight) as tantivy's `weight_by_field` does
+    (`domain.completeness`): ln(2 + w) from `ln2p`, times 1/ln 2."""
+    factor = {
+        "field_value_factor": {"field": RECORD_WEIGHT, "modifier": "ln2p", "missing": 0},
+        "weight": 1 / math.log(2),
+    }
+    return {"function_score": {"query": query, "functions": [factor], "boost_mode": "multiply"}}
 
 
 def _completion_query(tokens: Sequence[str]) -> dict[str, Any] | None:

@@ -25,6 +25,7 @@ import tantivy
 
 from meshkit.errors import Unavailable
 from search_svc.domain.analysis import STEMMERS, STOPWORDS, TOKEN_PATTERN, fold
+from search_svc.domain.completeness import record_weight
 from search_svc.domain.lemmas import lemma_text, word_lemmas
 from search_svc.domain.movie import Actor, Movie, VideoSummary, Writer
 from search_svc.domain.text import fold_yo
@@ -46,6 +47,8 @@ IMDB_RATING = "imdb_rating"
 ID_PREFIX = "id_prefix"
 TITLE_PREFIX = "title_prefix"
 RATING_WEIGHT = "rating_weight"
+# How fully the catalogue describes the movie (`domain.completeness`), weighing a search where every word matched.
+RECORD_WEIGHT = "record_weight"
 # Dictionary lemmas of the title's and the description's Russian words (`domain.lemmas`), written by the loader and
 # analysed by the unstemmed chain only: the same terms OpenSearch indexes.
 TITLE_LEMMAS = "title_lemmas"
@@ -157,6 +160,7 @@ def schema() -> tantivy.Schema:
     # catalogue loaded again to be searched by part).
     for field in ROLE_FIELDS:
         builder.add_text_field(field, tokenizer_name=MAIN_ANALYZER, index_option="freq")
+    builder.add_float_field(RECORD_WEIGHT, fast=True)
     return builder.build()
 
 
@@ -219,6 +223,7 @@ def _fields(movie: Movie, card: object) -> dict[str, list[Any]]:
     if movie.imdb_rating is not None:
         fields[IMDB_RATING] = [movie.imdb_rating]
         fields[RATING_WEIGHT] = [movie.imdb_rating / 10]
+    fields[RECORD_WEIGHT] = [record_weight(movie)]
     return fields
 
 

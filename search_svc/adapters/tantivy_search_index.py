@@ -147,7 +147,10 @@ def _search_page(
     rated = all_of(matching, *rating_filter(query))
     selected = all_of(rated, *genre_filter(query))
     if query.sort is None and query.text:
-        addresses, total = page_by_relevance(searcher, selected, offset=query.offset, limit=query.limit)
+        # Where every word matched, a fuller record weighs more (`domain.completeness`); the fallback ranks by
+        # words matched first, which a multiplier would upset.
+        weight = None if facet_kind else schema.RECORD_WEIGHT
+        addresses, total = page_by_relevance(searcher, selected, offset=query.offset, limit=query.limit, weight=weight)
     else:
         keys = sort_keys(query.sort or SortField.ID, query.order)
         addresses, total = page_in_order(searcher, selected, keys, offset=query.offset, limit=query.limit)

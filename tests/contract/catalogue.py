@@ -137,6 +137,19 @@ MOVIES: tuple[Movie, ...] = (
     # Two titles of the same words: the longer one holds them as typed, in order.
     Movie("m24", "The Last Night Train Home", "", 6.8, ("Western",)),
     Movie("m25", "Train at Night", "", 6.1, ("Western",)),
+    # A film the catalogue knows fully and a bare record of the same words in a shorter title, as games and shorts
+    # sharing a famous film's name are: the fuller record is the one people look for.
+    Movie("m26", "Comet Over Vale", "A game for the Atari 2600.", 7.9, ("Western",)),
+    Movie(
+        "m27",
+        "Comet Over Vale: Winter",
+        "A mining town waits out the winter under a comet that will not set, and two brothers lose everything to it.",
+        7.1,
+        ("Western",),
+        ("Nora Quill",),
+        (Actor(25, "Abe Stone"), Actor(26, "Jon Reyes"), Actor(27, "Mae Lund")),
+        (Writer("w22", "Tess Ford"),),
+    ),
 )
 
 BY_ID = {movie.id: movie for movie in MOVIES}
