@@ -25,6 +25,7 @@ from search_svc.adapters.tantivy_queries import (
     term_query,
     text_query,
 )
+from search_svc.adapters.tantivy_summaries import summary
 from search_svc.adapters.tantivy_versions import POINTER, serving_path
 from search_svc.domain.movie import GenreCount, Movie, VideoPage, VideoSummary
 from search_svc.domain.search_repair import repaired_search, taken_as_typed
@@ -186,4 +187,4 @@ def _genre_counts(searcher: tantivy.Searcher, query: tantivy.Query) -> tuple[Gen
 
 
 def _summaries(searcher: tantivy.Searcher, addresses: Iterable[tantivy.DocAddress]) -> list[VideoSummary]:
-    return [schema.summary_from_card(schema.stored_card(searcher, address)) for address in addresses]
+    return [summary(searcher, address) for address in addresses]
