@@ -50,6 +50,10 @@ ROLE_SHARES = {schema.DIRECTOR: 1.5, schema.ACTORS: 1.5, schema.WRITERS: 1.2}
 MAX_RARITIES = 4096
 TypoKey = tuple[str, str, str, bool]
 _RARITIES: dict[tuple[tantivy.Searcher, TypoKey], float] = {}
+# Query words' queries by searcher, term, word as typed, typos allowed, short names allowed (`_word`), at most this
+# many kept. Building one is some twenty term queries and a few fuzzy ones: most of a short query's own cost.
+MAX_WORDS = 4096
+_WORDS: dict[tuple[tantivy.Searcher, str, str, bool, bool], tantivy.Query] = {}
 # In the fallback, each word matched adds this to a movie's score: far above any text score, so movies matching
 # more words come first, and text scores order the movies matching as many.
 WORD_MATCHED = 1000.0
@@ -193,6 +197,20 @@ def _exact_reading(searcher: tantivy.Searcher, text: str) -> tantivy.Query | Non
 def _word(
     searcher: tantivy.Searcher, term: str, word: str, *, typos: bool = True, short_names: bool = False
 ) -> tantivy.Query:
+    """What one query word matches, kept per searcher: the same words come again and again, a published version
+    never changes, and a tantivy query is immutable, so one built before serves any later search."""
+    key = (searcher, term, word, typos, short_names)
+    query = _WORDS.get(key)
+    if query is None:
+        query = _built_word(searcher, term, word, typos=typos, short_names=short_names)
+        if len(_WORDS) >= MAX_WORDS:
+            # Dropped whole, which also lets go of the searchers of versions no longer served.
+            _WORDS.clear()
+        _WORDS[key] = query
+    return query
+
+
+def _built_word(searcher: tantivy.Searcher, term: str, word: str, *, typos: bool, short_names: bool) -> tantivy.Query:
     options = [_scored_term(searcher, name, term, boost) for name, boost in FIELD_BOOSTS.items()]
     options += [
         _scored_term(searcher, name, term, FIELD_BOOSTS[schema.PEOPLE] * share) for name, share in ROLE_SHARES.items()
