@@ -1,4 +1,4 @@
-"""A listing's rows (id, title, rating) read from the movies' stored cards, kept per searcher.
+"""A listing's rows (id, title, rating) and whole movies read from the movies' stored cards, kept per searcher.
 
 Reading a card is a stored-document fetch and a JSON decode of the whole card (description, cast and all) for
 three fields; a listing of 50 does it 50 times, and it was a fifth of a search's CPU in the service. A published
@@ -10,12 +10,16 @@ from __future__ import annotations
 import tantivy
 
 from search_svc.adapters import tantivy_schema as schema
-from search_svc.domain.movie import VideoSummary
+from search_svc.domain.movie import Movie, VideoSummary
 
 # Rows kept, across searchers; about 200 bytes each.
 MAX_SUMMARIES = 1 << 16
+# Whole movies kept, across searchers: a card by id, and the first hit of a search whose words are checked against
+# it for a repaired search; a few kilobytes each.
+MAX_MOVIES = 1 << 12
 
 _SUMMARIES: dict[tuple[tantivy.Searcher, int, int], VideoSummary] = {}
+_MOVIES: dict[tuple[tantivy.Searcher, int, int], Movie] = {}
 
 
 def summary(searcher: tantivy.Searcher, address: tantivy.DocAddress) -> VideoSummary:
@@ -28,4 +32,16 @@ def summary(searcher: tantivy.Searcher, address: tantivy.DocAddress) -> VideoSum
             # Dropped whole, which also lets go of the searchers of versions no longer served.
             _SUMMARIES.clear()
         _SUMMARIES[key] = found
+    return found
+
+
+def movie(searcher: tantivy.Searcher, address: tantivy.DocAddress) -> Movie:
+    """The whole movie at `address`."""
+    key = (searcher, address.segment_ord, address.doc)
+    found = _MOVIES.get(key)
+    if found is None:
+        found = schema.movie_from_card(schema.stored_card(searcher, address))
+        if len(_MOVIES) >= MAX_MOVIES:
+            _MOVIES.clear()
+        _MOVIES[key] = found
     return found

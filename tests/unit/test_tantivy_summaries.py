@@ -33,3 +33,13 @@ def test_a_row_is_the_cards_and_stays_with_its_searcher() -> None:
     assert tantivy_summaries.summary(old, old_address) == VideoSummary("m1", "Old Title", 7.5)
     assert tantivy_summaries.summary(new, new_address) == VideoSummary("m2", "New Title", None)
     assert tantivy_summaries.summary(old, old_address) == VideoSummary("m1", "Old Title", 7.5)
+
+
+def test_a_movie_is_the_cards_and_stays_with_its_searcher() -> None:
+    first = Movie("m1", "Old Title", "a plot", 7.5, ("Drama",), ("Someone",))
+    second = Movie("m2", "New Title", "another plot", None, ("Comedy",))
+    old, new = searcher_of(first), searcher_of(second)
+
+    assert tantivy_summaries.movie(old, first_address(old)) == first
+    assert tantivy_summaries.movie(new, first_address(new)) == second
+    assert tantivy_summaries.movie(old, first_address(old)) == first
