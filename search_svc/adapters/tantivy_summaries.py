@@ -10,38 +10,35 @@ from __future__ import annotations
 import tantivy
 
 from search_svc.adapters import tantivy_schema as schema
+from search_svc.adapters.tantivy_searcher_cache import SearcherCache
 from search_svc.domain.movie import Movie, VideoSummary
 
-# Rows kept, across searchers; about 200 bytes each.
+# Rows kept; about 200 bytes each.
 MAX_SUMMARIES = 1 << 16
-# Whole movies kept, across searchers: a card by id, and the first hit of a search whose words are checked against
-# it for a repaired search; a few kilobytes each.
+# Whole movies kept: a card by id, and the first hit of a search whose words are checked against it for a repaired
+# search; a few kilobytes each.
 MAX_MOVIES = 1 << 12
 
-_SUMMARIES: dict[tuple[tantivy.Searcher, int, int], VideoSummary] = {}
-_MOVIES: dict[tuple[tantivy.Searcher, int, int], Movie] = {}
+# By segment and document number.
+_SUMMARIES: SearcherCache[tuple[int, int], VideoSummary] = SearcherCache(MAX_SUMMARIES)
+_MOVIES: SearcherCache[tuple[int, int], Movie] = SearcherCache(MAX_MOVIES)
 
 
 def summary(searcher: tantivy.Searcher, address: tantivy.DocAddress) -> VideoSummary:
     """The listing row of the movie at `address`."""
-    key = (searcher, address.segment_ord, address.doc)
-    found = _SUMMARIES.get(key)
+    key = (address.segment_ord, address.doc)
+    found = _SUMMARIES.get(searcher, key)
     if found is None:
         found = schema.summary_from_card(schema.stored_card(searcher, address))
-        if len(_SUMMARIES) >= MAX_SUMMARIES:
-            # Dropped whole, which also lets go of the searchers of versions no longer served.
-            _SUMMARIES.clear()
-        _SUMMARIES[key] = found
+        _SUMMARIES.put(searcher, key, found)
     return found
 
 
 def movie(searcher: tantivy.Searcher, address: tantivy.DocAddress) -> Movie:
     """The whole movie at `address`."""
-    key = (searcher, address.segment_ord, address.doc)
-    found = _MOVIES.get(key)
+    key = (address.segment_ord, address.doc)
+    found = _MOVIES.get(searcher, key)
     if found is None:
         found = schema.movie_from_card(schema.stored_card(searcher, address))
-        if len(_MOVIES) >= MAX_MOVIES:
-            _MOVIES.clear()
-        _MOVIES[key] = found
+        _MOVIES.put(searcher, key, found)
     return found
