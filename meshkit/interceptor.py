@@ -47,6 +47,11 @@ else:  # grpc's runtime classes are not generic
 
 
 class RpcInterceptor(_Interceptor):
+    def __init__(self) -> None:
+        # grpc.aio asks the interceptor for every call; a method's wrapped handler is built once and kept, beside
+        # the handler it wraps (a server's handlers are fixed once it starts).
+        self._wrapped: dict[str, tuple[Handler, Handler]] = {}
+
     async def intercept_service(
         self,
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Handler]],
@@ -55,12 +60,18 @@ class RpcInterceptor(_Interceptor):
         handler = await continuation(handler_call_details)
         if handler is None or handler.unary_unary is None:
             return handler
-        service, _, method = handler_call_details.method.lstrip("/").rpartition("/")
-        return grpc.unary_unary_rpc_method_handler(
+        name = handler_call_details.method
+        known = self._wrapped.get(name)
+        if known is not None and known[0] is handler:
+            return known[1]
+        service, _, method = name.lstrip("/").rpartition("/")
+        wrapped = grpc.unary_unary_rpc_method_handler(
             _observed(handler.unary_unary, service, method),  # type: ignore[arg-type]  # aio handlers are coroutines
             request_deserializer=_tolerant(handler.request_deserializer),
             response_serializer=handler.response_serializer,
         )
+        self._wrapped[name] = (handler, wrapped)
+        return wrapped
 
 
 class _Malformed:
@@ -89,6 +100,10 @@ def _tolerant(deserialize: Callable[[bytes], Any] | None) -> Callable[[bytes], A
 
 def _observed(behaviour: Behaviour, service: str, method: str) -> Behaviour:
     level = logging.DEBUG if service in _QUIET_SERVICES else logging.INFO
+    rpc = f"{service}/{method}"
+    # The method's metric children, looked up once rather than by label values on every call.
+    latency = LATENCY.labels(service, method)
+    handled: dict[grpc.StatusCode, Counter] = {}
 
     async def call(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
         started = time.perf_counter()
@@ -111,7 +126,7 @@ def _observed(behaviour: Behaviour, service: str, method: str) -> Behaviour:
         except TimeoutError:
             if not deadline.expired():
                 code = grpc.StatusCode.INTERNAL
-                log.exception("unhandled timeout", extra={"rpc": f"{service}/{method}"})
+                log.exception("unhandled timeout", extra={"rpc": rpc})
                 await context.abort(code, "internal error")
             code = grpc.StatusCode.DEADLINE_EXCEEDED
             await context.abort(code, "deadline exceeded")
@@ -123,26 +138,26 @@ def _observed(behaviour: Behaviour, service: str, method: str) -> Behaviour:
             raise
         except Exception:
             code = grpc.StatusCode.INTERNAL
-            log.exception("unhandled error", extra={"rpc": f"{service}/{method}"})
+            log.exception("unhandled error", extra={"rpc": rpc})
             await context.abort(code, "internal error")
         finally:
             elapsed = time.perf_counter() - started
-            HANDLED.labels(service, method, code.name).inc()
-            LATENCY.labels(service, method).observe(elapsed)
-            log.log(
-                level,
-                "%s/%s %s %.1fms",
-                service,
-                method,
-                code.name,
-                elapsed * 1000,
-                extra={
-                    "rpc": f"{service}/{method}",
-                    "code": code.name,
-                    "ms": round(elapsed * 1000, 2),
-                    "peer": context.peer(),
-                },
-            )
+            counter = handled.get(code)
+            if counter is None:  # a series appears with its first call, as before
+                counter = handled[code] = HANDLED.labels(service, method, code.name)
+            counter.inc()
+            latency.observe(elapsed)
+            # Checked first: building the record's fields (the peer comes from grpc's core) costs a call
+            # something even when the level drops the record.
+            if log.isEnabledFor(level):
+                log.log(
+                    level,
+                    "%s %s %.1fms",
+                    rpc,
+                    code.name,
+                    elapsed * 1000,
+                    extra={"rpc": rpc, "code": code.name, "ms": round(elapsed * 1000, 2), "peer": context.peer()},
+                )
 
     return call
 

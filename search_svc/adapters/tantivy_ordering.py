@@ -12,6 +12,7 @@ import tantivy
 
 from search_svc.adapters import tantivy_schema as schema
 from search_svc.adapters.tantivy_queries import all_of
+from search_svc.adapters.tantivy_summaries import summary
 from search_svc.domain.video_query import SortField, SortOrder
 
 # How far past the page a tie in relevance is followed to order it by id; beyond it ties are in index order.
@@ -112,7 +113,7 @@ def _in_id_order(searcher: tantivy.Searcher, addresses: list[tantivy.DocAddress]
     for _, run in itertools.groupby(keyed, key=lambda pair: pair[0]):
         same = [address for _, address in run]
         if len(same) > 1:
-            same.sort(key=lambda address: schema.summary_from_card(schema.stored_card(searcher, address)).id)
+            same.sort(key=lambda address: summary(searcher, address).id)
         ordered += same
     return ordered
 

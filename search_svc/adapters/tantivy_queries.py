@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 import tantivy
 
 from search_svc.adapters import tantivy_schema as schema
+from search_svc.adapters.tantivy_searcher_cache import SearcherCache
 from search_svc.domain.text import fold_yo, layout_variants, transliterated, transliteration
 from search_svc.domain.video_query import VideoQuery
 
@@ -49,7 +50,11 @@ ROLE_SHARES = {schema.DIRECTOR: 1.5, schema.ACTORS: 1.5, schema.WRITERS: 1.2}
 # A typo's rarity by searcher and typed word (`_rarity`), at most this many kept.
 MAX_RARITIES = 4096
 TypoKey = tuple[str, str, str, bool]
-_RARITIES: dict[tuple[tantivy.Searcher, TypoKey], float] = {}
+_RARITIES: SearcherCache[TypoKey, float] = SearcherCache(MAX_RARITIES)
+# Query words' queries by searcher, term, word as typed, typos allowed, short names allowed (`_word`), at most this
+# many kept. Building one is some twenty term queries and a few fuzzy ones: most of a short query's own cost.
+MAX_WORDS = 4096
+_WORDS: SearcherCache[tuple[str, str, bool, bool], tantivy.Query] = SearcherCache(MAX_WORDS)
 # In the fallback, each word matched adds this to a movie's score: far above any text score, so movies matching
 # more words come first, and text scores order the movies matching as many.
 WORD_MATCHED = 1000.0
@@ -193,6 +198,17 @@ def _exact_reading(searcher: tantivy.Searcher, text: str) -> tantivy.Query | Non
 def _word(
     searcher: tantivy.Searcher, term: str, word: str, *, typos: bool = True, short_names: bool = False
 ) -> tantivy.Query:
+    """What one query word matches, kept per searcher: the same words come again and again, a published version
+    never changes, and a tantivy query is immutable, so one built before serves any later search."""
+    key = (term, word, typos, short_names)
+    query = _WORDS.get(searcher, key)
+    if query is None:
+        query = _built_word(searcher, term, word, typos=typos, short_names=short_names)
+        _WORDS.put(searcher, key, query)
+    return query
+
+
+def _built_word(searcher: tantivy.Searcher, term: str, word: str, *, typos: bool, short_names: bool) -> tantivy.Query:
     options = [_scored_term(searcher, name, term, boost) for name, boost in FIELD_BOOSTS.items()]
     options += [
         _scored_term(searcher, name, term, FIELD_BOOSTS[schema.PEOPLE] * share) for name, share in ROLE_SHARES.items()
@@ -232,15 +248,13 @@ def _rarity(searcher: tantivy.Searcher, typo: tantivy.Query, key: TypoKey) -> fl
     their document frequencies blended: this is that weight, without the norm."""
     # Counting the matches runs the fuzzy match once more, as costly as in the search itself: kept per searcher (one
     # published version, which never changes), since the same typo is typed again and again.
-    cached = _RARITIES.get((searcher, key))
+    cached = _RARITIES.get(searcher, key)
     if cached is not None:
         return cached
     # `count` is missing from tantivy's type stubs, present at run time.
     matched: int = searcher.search(typo, limit=1).count  # type: ignore[attr-defined]
-    if len(_RARITIES) >= MAX_RARITIES:
-        # Dropped whole, which also lets go of the searchers of versions no longer served.
-        _RARITIES.clear()
-    _RARITIES[(searcher, key)] = rarity = _idf(searcher, matched)
+    rarity = _idf(searcher, matched)
+    _RARITIES.put(searcher, key, rarity)
     return rarity
 
 

@@ -25,6 +25,7 @@ from search_svc.adapters.tantivy_queries import (
     term_query,
     text_query,
 )
+from search_svc.adapters.tantivy_summaries import movie, summary
 from search_svc.adapters.tantivy_versions import POINTER, serving_path
 from search_svc.domain.movie import GenreCount, Movie, VideoPage, VideoSummary
 from search_svc.domain.search_repair import repaired_search, taken_as_typed
@@ -49,6 +50,8 @@ class _Version:
 class TantivySearchIndex:
     def __init__(self, directory: Path) -> None:
         self._directory = directory
+        # Stat'ed on every call: the path is built once.
+        self._pointer = os.fspath(directory / POINTER)
         self._version: _Version | None = None
         self._opening = threading.Lock()
 
@@ -107,7 +110,7 @@ class TantivySearchIndex:
 
     def _pointer_identity(self) -> tuple[int, int, int]:
         try:
-            status = os.stat(self._directory / POINTER)
+            status = os.stat(self._pointer)
         except FileNotFoundError:
             raise _nothing_published(self._directory) from None
         return status.st_dev, status.st_ino, status.st_mtime_ns
@@ -167,7 +170,7 @@ def _search_page(
 
 def find_movie(searcher: tantivy.Searcher, movie_id: str) -> Movie | None:
     hits = searcher.search(term_query(schema.ID, movie_id), limit=1, count=False).hits
-    return schema.movie_from_card(schema.stored_card(searcher, hits[0][1])) if hits else None
+    return movie(searcher, hits[0][1]) if hits else None
 
 
 def suggestions(searcher: tantivy.Searcher, query: SuggestQuery) -> list[VideoSummary]:
@@ -189,4 +192,4 @@ def _genre_counts(searcher: tantivy.Searcher, query: tantivy.Query) -> tuple[Gen
 
 
 def _summaries(searcher: tantivy.Searcher, addresses: Iterable[tantivy.DocAddress]) -> list[VideoSummary]:
-    return [schema.summary_from_card(schema.stored_card(searcher, address)) for address in addresses]
+    return [summary(searcher, address) for address in addresses]

@@ -6,6 +6,7 @@ the same way is done here, once, before a query reaches either of them.
 
 from __future__ import annotations
 
+import functools
 import re
 
 # Keys of the standard Russian ЙЦУКЕН layout, in the order of the US QWERTY keys they share.
@@ -71,6 +72,9 @@ _LATIN_TO_CYRILLIC = {
 _LATIN_SPELLINGS = sorted(_LATIN_TO_CYRILLIC, key=len, reverse=True)
 
 
+# A pure function of the word, asked for each word of every search and again by the repair of its first hit; query
+# streams repeat their words, so a bounded cache answers most of them.
+@functools.lru_cache(maxsize=1 << 14)
 def transliteration(word: str) -> str | None:
     """`word` spelled in the other alphabet, letter by letter as names are carried across («кершнер» ↔ "kershner");
     None for a word mixing alphabets or holding other letters.
