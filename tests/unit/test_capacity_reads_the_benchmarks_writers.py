@@ -20,7 +20,7 @@ def result(requests: int, p99: float, failures: int = 0, throughput: float = 100
 
 def test_highest_rate_as_search_latency_writes_it() -> None:
     args = argparse.Namespace(engine="opensearch", step_rates=[100, 200, 300], step_seconds=10.0)
-    catalogue = search_latency.Catalogue(Path("tiny.sqlite"), "tiny", [], {"opensearch": 20.0}, None)
+    catalogue = search_latency.Catalogue(Path("tiny.sqlite"), "tiny", [], {"opensearch": 20.0}, 20.0, None)
     steps = [
         # CPU seconds over the step; a request's share is seconds ÷ requests.
         search_latency.Step(
