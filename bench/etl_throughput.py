@@ -19,8 +19,10 @@ all alike; the machine's load average is sampled during each run and reported.
   information, a plain `_bulk` loop into an index with OpenSearch's default settings and dynamic mapping.
 Throughput is the export's movies over the median seconds of a path; the ratio is ETL over raw.
 Without --catalogue, a synthetic export of --movies movies is written first (`python -m etl synthetic`).
-OpenSearch is the devstack's (a healthy one is reused and left running; one started here is stopped at the
-end) unless --opensearch-url names another. Every index and directory made here is deleted at the end.
+OpenSearch is the devstack's (a healthy one is reused and left running; one started here runs as production
+would, full JIT and a 2 GiB heap, not the devstack's C1-only test JVM, and is stopped at the end: see
+bench/opensearch_server.py) unless --opensearch-url names another. Every index and directory made here is
+deleted at the end.
 """
 
 from __future__ import annotations
