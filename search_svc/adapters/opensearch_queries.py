@@ -65,6 +65,12 @@ _PHRASE_BOOST = 2.0
 # Far more than a catalogue has genres: every genre gets its count.
 _MAX_GENRES = 1000
 SUMMARY_FIELDS = ["id", "title", "imdb_rating"]
+# What `opensearch_mapping.to_movie` reads: a card as `get` returns it.
+CARD_FIELDS = ["id", "title", "description", "imdb_rating", "genre", "director", "actors", "writers"]
+# The aggregation holding a search's first movie, whole.
+FIRST_CARD = "first_card"
+# OpenSearch's index.max_inner_result_window: a top_hits aggregation reaches no deeper.
+MAX_INNER_WINDOW = 100
 # The aggregation counting the movies of the chosen genres: the total when a genre filter is set.
 CHOSEN = "chosen_genres"
 _ID_ASC: dict[str, Any] = {"id": "asc"}
@@ -186,17 +192,24 @@ def _boosted(clause: dict[str, Any], boost: float) -> dict[str, Any]:
 
 
 def msearch_lines(query: VideoQuery, *, partial: bool = False) -> list[dict[str, Any]]:
-    """One `_msearch`: the page, and what the page is counted by (total and genre facets).
+    """One `_msearch`: the page, what the page is counted by (total and genre facets) and, for a search, the first
+    movie's card (`FIRST_CARD`), which says how the search was understood (`domain.search_repair`).
 
-    The counts are the costly part of a broad search (every match is visited: ~40 ms for the catalogue's own
-    genre counts over 1M movies) and depend only on the text and the filters, so they go in a request of their
-    own that the shard request cache keeps until the index version changes, which a published version never does.
+    A search is one request. Most of its cost is the query's rewrite (building the typo automata of each fuzzy
+    clause), paid by every request that carries the query, before the shard request cache is even looked at: the
+    counts in a request of their own paid it twice. A listing without text costs nothing to rewrite, and its
+    counts are the costly part (every movie visited: ~40 ms for the catalogue's own genre counts over 1M movies)
+    and the same for every caller: they go in a size-0 request of their own that the shard request cache keeps
+    until the index version changes, which a published version never does.
     """
     page, counts = search_bodies(query, partial=partial)
+    if counts is None:
+        return [{}, page]
     return [{}, page, {"request_cache": True}, counts]
 
 
-def search_bodies(query: VideoQuery, *, partial: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
+def search_bodies(query: VideoQuery, *, partial: bool = False) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The page, and the request counting it when that is a request of its own (None: the page counts itself)."""
     # Text without a single word (punctuation only) asks for nothing: listed as if there were no text.
     matched = text_query(query.text, partial=partial) if query.text else None
     filters: list[dict[str, Any]] = []
@@ -207,9 +220,10 @@ def search_bodies(query: VideoQuery, *, partial: bool = False) -> tuple[dict[str
     found = {"bool": {"must": [matched or {"match_all": {}}], "filter": filters}}
     # The window is validated upstream; clamped again so a hand-built query cannot make the engine refuse.
     start = min(query.offset, MAX_RESULT_WINDOW)
+    sort = _sort(query, relevance=matched is not None)
     page: dict[str, Any] = {
         "query": found,
-        "sort": _sort(query, relevance=matched is not None),
+        "sort": sort,
         "from": start,
         "size": max(0, min(query.limit, MAX_RESULT_WINDOW - start)),
         "track_total_hits": False,
@@ -219,12 +233,23 @@ def search_bodies(query: VideoQuery, *, partial: bool = False) -> tuple[dict[str
     aggregations: dict[str, Any] = {
         "genres": {"terms": {"field": "genre", "size": _MAX_GENRES, "order": [{"_count": "desc"}, {"_key": "asc"}]}}
     }
-    if query.genres:
-        chosen = {"terms": {"genre": list(query.genres)}}
+    chosen = {"terms": {"genre": list(query.genres)}} if query.genres else None
+    if chosen is not None:
         page["post_filter"] = chosen
         aggregations[CHOSEN] = {"filter": chosen}
-    counts = {"query": found, "size": 0, "track_total_hits": True, "aggs": aggregations}
-    return page, counts
+    if matched is None:
+        return page, {"query": found, "size": 0, "track_total_hits": True, "aggs": aggregations}
+    # The total counts the items' matches: those of the chosen genres when a genre filter is set.
+    page["track_total_hits"] = True
+    if start < MAX_INNER_WINDOW:
+        # The page's first movie, whole: the same query, order and offset, after the same genre filter.
+        first = {"top_hits": {"from": start, "size": 1, "sort": sort, "_source": CARD_FIELDS}}
+        if chosen is not None:
+            aggregations[CHOSEN]["aggs"] = {FIRST_CARD: first}
+        else:
+            aggregations[FIRST_CARD] = first
+    page["aggs"] = aggregations
+    return page, None
 
 
 def _sort(query: VideoQuery, *, relevance: bool) -> list[dict[str, Any]]:
