@@ -64,12 +64,17 @@ class OpenSearchSearchIndex:
         # The first movie's words say how the search was understood, unless its title alone shows it taken as typed
         # (most searches name a title). The search brought that movie's card along; read it only if it did not.
         if query.text and page.items and not taken_as_typed(query.text, page.items[0].title):
-            top = first if first is not None and first.id == page.items[0].id else await self.get(page.items[0].id)
+            top = (
+                to_movie(first)
+                if first is not None and first["id"] == page.items[0].id
+                else await self.get(page.items[0].id)
+            )
             if top is not None:
                 return replace(page, repaired_search=repaired_search(query.text, top, partial=partial))
         return page
 
-    async def _search(self, query: VideoQuery, *, partial: bool) -> tuple[VideoPage, Movie | None]:
+    async def _search(self, query: VideoQuery, *, partial: bool) -> tuple[VideoPage, dict[str, Any] | None]:
+        """The page, and its first movie's card as the engine keeps it, when the answer holds it."""
         lines = msearch_lines(query, partial=partial)
         response = await self._answer(
             lambda: self._client.msearch(index=self._alias, body=lines, params={"filter_path": _READ})
@@ -87,7 +92,7 @@ class OpenSearchSearchIndex:
             genres=tuple(
                 GenreCount(b["key"], int(b["doc_count"])) for b in aggregations.get("genres", {}).get("buckets", ())
             ),
-        ), to_movie(cards[0]["_source"]) if cards else None
+        ), cards[0]["_source"] if cards else None
 
     async def get(self, movie_id: str) -> Movie | None:
         if not movie_id:  # the client refuses an empty path segment; no movie has an empty id anyway
