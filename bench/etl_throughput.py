@@ -26,8 +26,10 @@ Throughput is the export's movies over the median seconds of a path; the ratio i
 peak RSS in a section of its own (`etl-scale`), leaving the ratio's section as it is: the form for a large export
 (1M movies into tantivy: target <= 150 s), where prebuilt documents would not fit in memory.
 Without --catalogue, a synthetic export of --movies movies is written first (`python -m etl synthetic`).
-OpenSearch is the devstack's (a healthy one is reused and left running; one started here is stopped at the
-end) unless --opensearch-url names another. Every index and directory made here is deleted at the end.
+OpenSearch is the devstack's (a healthy one is reused and left running; one started here runs as production
+would, full JIT and a 2 GiB heap, not the devstack's C1-only test JVM, and is stopped at the end: see
+bench/opensearch_server.py) unless --opensearch-url names another. Every index and directory made here is
+deleted at the end.
 """
 
 from __future__ import annotations

@@ -6,7 +6,9 @@
 
 Loads the catalogue (the legacy export by default, or N generated movies) with the ETL into the engine, starts
 the mesh on free ports as `make run` does (for OpenSearch, the search service in the production profile against
-the devstack's OpenSearch, started if needed), then, with the same requests cycled:
+the devstack's OpenSearch; one started here runs as production would, full JIT and a 2 GiB heap, since the
+devstack's C1-only test JVM spends more CPU a request: see bench/opensearch_server.py; a running one is measured
+as it is, and the table says which JVM it had), then, with the same requests cycled:
 1. raw engine: the SearchIndex adapter in this process, one request at a time (before and after the load runs,
    pooled, so drift on a noisy machine shows in both);
 2. OpenSearch only: its `_msearch` over HTTP with the adapter's own request bodies, open loop at --rps;

@@ -49,7 +49,12 @@ _NAME_FIELDS: tuple[tuple[str, float], ...] = (("director", 1.5), ("actors_names
 _TIE_BREAKER = 0.1
 _UNSTEMMED_FIELDS = frozenset({"title", PEOPLE})
 _UNSTEMMED_SHARE = 0.5
-# Typos: 0 edits below 4 letters, 1 up to 7, 2 from 8; never in the first letter.
+# Typos are looked for in the title, stemmed and as written (below), and in names as written (below): each fuzzy
+# clause builds typo automata of its own, most of a search's cost (for a word of 8 letters or more, two edits, about
+# a millisecond each, however few terms the field holds). Genres (a few words), plots (the weakest field) and names
+# stemmed (a name is not inflected, and its typos are matched as written) go without: on the judged queries that
+# moved relevance up a little, not down.
+_STEMMED_TYPO_FIELDS = frozenset({"title"})
 _FUZZY: dict[str, Any] = {"fuzziness": "AUTO:4,8", "prefix_length": 1}
 # A name this short (Tim, Jon, Сэм) allows one typo in the people field, when other words come with it.
 SHORT_NAME = 3
@@ -67,6 +72,12 @@ _PHRASE_BOOST = 2.0
 # Far more than a catalogue has genres: every genre gets its count.
 _MAX_GENRES = 1000
 SUMMARY_FIELDS = ["id", "title", "imdb_rating"]
+# What `opensearch_mapping.to_movie` reads: a card as `get` returns it.
+CARD_FIELDS = ["id", "title", "description", "imdb_rating", "genre", "director", "actors", "writers"]
+# The aggregation holding a search's first movie, whole.
+FIRST_CARD = "first_card"
+# OpenSearch's index.max_inner_result_window: a top_hits aggregation reaches no deeper.
+MAX_INNER_WINDOW = 100
 # The aggregation counting the movies of the chosen genres: the total when a genre filter is set.
 CHOSEN = "chosen_genres"
 _ID_ASC: dict[str, Any] = {"id": "asc"}
@@ -161,8 +172,9 @@ def _or_carried_across(clause: dict[str, Any], word: str) -> dict[str, Any]:
 
 
 def _word_anywhere(word: str, *, typos: bool = True, short_names: bool = False) -> dict[str, Any]:
-    fuzzy = _FUZZY if typos else {}
-    queries = [{"match": {field: {"query": word, "boost": boost, **fuzzy}}} for field, boost in _FIELD_BOOSTS]
+    queries = [
+        _match(field, word, boost, typos=typos and field in _STEMMED_TYPO_FIELDS) for field, boost in _FIELD_BOOSTS
+    ]
     queries += [{"match": {field: {"query": word, "boost": boost}}} for field, boost in _NAME_FIELDS]
     lemmas = word_lemmas(word)
     if lemmas:
@@ -181,6 +193,10 @@ def _word_anywhere(word: str, *, typos: bool = True, short_names: bool = False) 
     return {"dis_max": {"queries": queries, "tie_breaker": _TIE_BREAKER}}
 
 
+def _match(field: str, word: str, boost: float, *, typos: bool) -> dict[str, Any]:
+    return {"match": {field: {"query": word, "boost": boost, **(_FUZZY if typos else {})}}}
+
+
 def _boosted(clause: dict[str, Any], boost: float) -> dict[str, Any]:
     if boost == 1.0:
         return clause
@@ -188,17 +204,24 @@ def _boosted(clause: dict[str, Any], boost: float) -> dict[str, Any]:
 
 
 def msearch_lines(query: VideoQuery, *, partial: bool = False) -> list[dict[str, Any]]:
-    """One `_msearch`: the page, and what the page is counted by (total and genre facets).
+    """One `_msearch`: the page, what the page is counted by (total and genre facets) and, for a search, the first
+    movie's card (`FIRST_CARD`), which says how the search was understood (`domain.search_repair`).
 
-    The counts are the costly part of a broad search (every match is visited: ~40 ms for the catalogue's own
-    genre counts over 1M movies) and depend only on the text and the filters, so they go in a request of their
-    own that the shard request cache keeps until the index version changes, which a published version never does.
+    A search is one request. Most of its cost is the query's rewrite (building the typo automata of each fuzzy
+    clause), paid by every request that carries the query, before the shard request cache is even looked at: the
+    counts in a request of their own paid it twice. A listing without text costs nothing to rewrite, and its
+    counts are the costly part (every movie visited: ~40 ms for the catalogue's own genre counts over 1M movies)
+    and the same for every caller: they go in a size-0 request of their own that the shard request cache keeps
+    until the index version changes, which a published version never does.
     """
     page, counts = search_bodies(query, partial=partial)
+    if counts is None:
+        return [{}, page]
     return [{}, page, {"request_cache": True}, counts]
 
 
-def search_bodies(query: VideoQuery, *, partial: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
+def search_bodies(query: VideoQuery, *, partial: bool = False) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The page, and the request counting it when that is a request of its own (None: the page counts itself)."""
     # Text without a single word (punctuation only) asks for nothing: listed as if there were no text.
     matched = text_query(query.text, partial=partial) if query.text else None
     filters: list[dict[str, Any]] = []
@@ -209,9 +232,10 @@ def search_bodies(query: VideoQuery, *, partial: bool = False) -> tuple[dict[str
     found = {"bool": {"must": [matched or {"match_all": {}}], "filter": filters}}
     # The window is validated upstream; clamped again so a hand-built query cannot make the engine refuse.
     start = min(query.offset, MAX_RESULT_WINDOW)
+    sort = _sort(query, relevance=matched is not None)
     page: dict[str, Any] = {
         "query": found if matched is None or partial else _weighed_by_record(found),
-        "sort": _sort(query, relevance=matched is not None),
+        "sort": sort,
         "from": start,
         "size": max(0, min(query.limit, MAX_RESULT_WINDOW - start)),
         "track_total_hits": False,
@@ -221,12 +245,23 @@ def search_bodies(query: VideoQuery, *, partial: bool = False) -> tuple[dict[str
     aggregations: dict[str, Any] = {
         "genres": {"terms": {"field": "genre", "size": _MAX_GENRES, "order": [{"_count": "desc"}, {"_key": "asc"}]}}
     }
-    if query.genres:
-        chosen = {"terms": {"genre": list(query.genres)}}
+    chosen = {"terms": {"genre": list(query.genres)}} if query.genres else None
+    if chosen is not None:
         page["post_filter"] = chosen
         aggregations[CHOSEN] = {"filter": chosen}
-    counts = {"query": found, "size": 0, "track_total_hits": True, "aggs": aggregations}
-    return page, counts
+    if matched is None:
+        return page, {"query": found, "size": 0, "track_total_hits": True, "aggs": aggregations}
+    # The total counts the items' matches: those of the chosen genres when a genre filter is set.
+    page["track_total_hits"] = True
+    if start < MAX_INNER_WINDOW:
+        # The page's first movie, whole: the same query, order and offset, after the same genre filter.
+        first = {"top_hits": {"from": start, "size": 1, "sort": sort, "_source": CARD_FIELDS}}
+        if chosen is not None:
+            aggregations[CHOSEN]["aggs"] = {FIRST_CARD: first}
+        else:
+            aggregations[FIRST_CARD] = first
+    page["aggs"] = aggregations
+    return page, None
 
 
 def _sort(query: VideoQuery, *, relevance: bool) -> list[dict[str, Any]]:

@@ -16,10 +16,25 @@ from opensearchpy.exceptions import NotFoundError, TransportError
 from meshkit.errors import Unavailable
 from search_svc.adapters.opensearch_errors import unavailable_answer, unavailable_error
 from search_svc.adapters.opensearch_mapping import to_movie
-from search_svc.adapters.opensearch_queries import CHOSEN, msearch_lines, suggest_body
+from search_svc.adapters.opensearch_queries import CHOSEN, FIRST_CARD, msearch_lines, suggest_body
 from search_svc.domain.movie import GenreCount, Movie, VideoPage, VideoSummary
 from search_svc.domain.search_repair import repaired_search, taken_as_typed
 from search_svc.domain.video_query import SuggestQuery, VideoQuery
+
+# What a search reads of `_msearch`'s answer: the rest (index names, scores, sort values, shard counts, timings)
+# would only be serialised by OpenSearch and parsed here. Empty lists and objects are left out of the answer too.
+_READ = ",".join(
+    f"responses.{path}"
+    for path in (
+        "hits.hits._source",
+        "hits.total.value",
+        "aggregations",
+        "error",
+        "status",
+        "timed_out",
+        "_shards.failed",
+    )
+)
 
 
 class OpenSearchSearchIndex:
@@ -41,30 +56,43 @@ class OpenSearchSearchIndex:
         self._timeout = timeout
 
     async def search(self, query: VideoQuery) -> VideoPage:
-        page = await self._search(query, partial=False)
+        page, first = await self._search(query, partial=False)
         partial = page.total == 0 and bool(query.text)
         if partial:
             # Nothing holds every word: the movies holding most of them, rather than an empty page.
-            page = await self._search(query, partial=True)
-        # The first movie's card is read only when its title alone does not show the search taken as typed: most
-        # searches name a title, and then cost no second request.
+            page, first = await self._search(query, partial=True)
+        # The first movie's words say how the search was understood, unless its title alone shows it taken as typed
+        # (most searches name a title). The search brought that movie's card along; read it only if it did not.
         if query.text and page.items and not taken_as_typed(query.text, page.items[0].title):
-            top = await self.get(page.items[0].id)
+            top = (
+                to_movie(first)
+                if first is not None and first["id"] == page.items[0].id
+                else await self.get(page.items[0].id)
+            )
             if top is not None:
                 return replace(page, repaired_search=repaired_search(query.text, top, partial=partial))
         return page
 
-    async def _search(self, query: VideoQuery, *, partial: bool) -> VideoPage:
+    async def _search(self, query: VideoQuery, *, partial: bool) -> tuple[VideoPage, dict[str, Any] | None]:
+        """The page, and its first movie's card as the engine keeps it, when the answer holds it."""
         lines = msearch_lines(query, partial=partial)
-        response = await self._answer(lambda: self._client.msearch(index=self._alias, body=lines))
-        page, counts = (self._whole(item) for item in response["responses"])
-        aggregations = counts["aggregations"]
-        total = aggregations[CHOSEN]["doc_count"] if CHOSEN in aggregations else counts["hits"]["total"]["value"]
-        return VideoPage(
-            items=tuple(_summary(hit["_source"]) for hit in page["hits"]["hits"]),
-            total=int(total),
-            genres=tuple(GenreCount(b["key"], int(b["doc_count"])) for b in aggregations["genres"]["buckets"]),
+        response = await self._answer(
+            lambda: self._client.msearch(index=self._alias, body=lines, params={"filter_path": _READ})
         )
+        answers = [self._whole(item) for item in response["responses"]]
+        # The page counts itself (a search), or the second answer counts it (a listing).
+        page, counts = answers[0], answers[-1]
+        aggregations = counts.get("aggregations", {})
+        chosen = aggregations.get(CHOSEN, {})
+        total = chosen["doc_count"] if CHOSEN in aggregations else counts["hits"]["total"]["value"]
+        cards = (chosen if CHOSEN in aggregations else aggregations).get(FIRST_CARD, {}).get("hits", {}).get("hits")
+        return VideoPage(
+            items=tuple(_summary(hit["_source"]) for hit in page.get("hits", {}).get("hits", ())),
+            total=int(total),
+            genres=tuple(
+                GenreCount(b["key"], int(b["doc_count"])) for b in aggregations.get("genres", {}).get("buckets", ())
+            ),
+        ), cards[0]["_source"] if cards else None
 
     async def get(self, movie_id: str) -> Movie | None:
         if not movie_id:  # the client refuses an empty path segment; no movie has an empty id anyway

@@ -47,10 +47,19 @@ def test_each_word_may_match_any_field_title_highest_description_lowest() -> Non
     per_field = {field: spec["boost"] for q in alternatives for field, spec in q["match"].items()}
     stemmed = {field: boost for field, boost in per_field.items() if not field.endswith(".unstemmed")}
     fuzzy = {field for q in alternatives for field, spec in q["match"].items() if "fuzziness" in spec}
-    # Typos across every name at once; each kind of person also scored as typed in a field of its own.
-    assert fuzzy == {"title", "people", "genre.text", "description", "title.unstemmed", "people.unstemmed"}
+    # Typos in titles, and across every name at once as written; each fuzzy clause builds typo automata of its own.
+    assert fuzzy == {"title", "title.unstemmed", "people.unstemmed"}
     # Each kind of person also scored as typed in a field of its own; the dictionary lemmas have fields of their own.
-    assert set(stemmed) - fuzzy == {"director", "actors_names", "writers_names", "title_lemmas", "description_lemmas"}
+    assert set(stemmed) - fuzzy == {
+        "people",
+        "genre.text",
+        "description",
+        "director",
+        "actors_names",
+        "writers_names",
+        "title_lemmas",
+        "description_lemmas",
+    }
     assert max(stemmed, key=stemmed.__getitem__) == "title"
     assert min(stemmed, key=stemmed.__getitem__) == "description"
 
@@ -120,6 +129,7 @@ def page_body(q: VideoQuery) -> dict[str, Any]:
 
 def test_genre_filter_is_a_post_filter_so_facets_ignore_it() -> None:
     page, counts = search_bodies(query(genres=("Horror", "Comedy"), min_rating=7.0))
+    assert counts is not None
     chosen = {"terms": {"genre": ["Horror", "Comedy"]}}
     assert page["post_filter"] == chosen
     assert page["query"]["bool"]["filter"] == [{"range": {"imdb_rating": {"gte": 7.0}}}]
@@ -130,8 +140,8 @@ def test_genre_filter_is_a_post_filter_so_facets_ignore_it() -> None:
     assert counts["aggs"]["chosen_genres"] == {"filter": chosen}
 
 
-def test_the_page_skips_counting_and_the_counts_are_a_cacheable_request_of_their_own() -> None:
-    page_header, page, counts_header, counts = msearch_lines(query("star wars"))
+def test_a_listing_skips_counting_and_the_counts_are_a_cacheable_request_of_their_own() -> None:
+    page_header, page, counts_header, counts = msearch_lines(query())
     assert page_header == {}
     assert page["track_total_hits"] is False
     assert "aggs" not in page
@@ -141,8 +151,35 @@ def test_the_page_skips_counting_and_the_counts_are_a_cacheable_request_of_their
     assert counts["track_total_hits"] is True
 
 
+def test_a_search_is_one_request_counting_itself_and_bringing_its_first_card() -> None:
+    # A second request would rewrite the query (its typo automata, most of a search's cost) once more.
+    header, page = msearch_lines(query("star wars", limit=10, page=3))
+    assert header == {}
+    assert page["track_total_hits"] is True
+    assert set(page["aggs"]) == {"genres", "first_card"}
+    first = page["aggs"]["first_card"]["top_hits"]
+    # The page's first movie: the same order, the same offset.
+    assert (first["sort"], first["from"], first["size"]) == (page["sort"], page["from"], 1)
+    assert set(first["_source"]) >= {"title", "description", "genre", "director", "actors", "writers"}
+
+
+def test_a_search_with_a_genre_filter_brings_the_first_card_of_the_chosen_genres() -> None:
+    (_, page) = msearch_lines(query("star wars", genres=("Horror",)))
+    chosen = page["aggs"]["chosen_genres"]
+    assert chosen["filter"] == page["post_filter"] == {"terms": {"genre": ["Horror"]}}
+    assert "first_card" in chosen["aggs"]
+    assert "first_card" not in page["aggs"]
+
+
+def test_a_search_deeper_than_an_aggregation_reaches_brings_no_card() -> None:
+    # index.max_inner_result_window (100) bounds a top_hits aggregation's from + size.
+    (_, page) = msearch_lines(query("star wars", limit=50, page=3))
+    assert "first_card" not in page["aggs"]
+
+
 def test_no_filters_no_post_filter() -> None:
     page, counts = search_bodies(query())
+    assert counts is not None
     assert "post_filter" not in page
     assert page["query"]["bool"]["filter"] == []
     assert "chosen_genres" not in counts["aggs"]
