@@ -234,7 +234,8 @@ def search_bodies(query: VideoQuery, *, partial: bool = False) -> tuple[dict[str
     start = min(query.offset, MAX_RESULT_WINDOW)
     sort = _sort(query, relevance=matched is not None)
     page: dict[str, Any] = {
-        "query": found if matched is None or partial else _weighed_by_record(found),
+        # Weighed only where relevance orders the page and every word matched (`domain.completeness`).
+        "query": _weighed_by_record(found) if matched is not None and query.sort is None and not partial else found,
         "sort": sort,
         "from": start,
         "size": max(0, min(query.limit, MAX_RESULT_WINDOW - start)),

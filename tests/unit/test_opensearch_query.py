@@ -214,3 +214,13 @@ def test_suggest_wants_a_prefix_of_the_last_word_and_whole_earlier_words() -> No
 def test_suggest_reads_the_other_layout_too() -> None:
     body = suggest_body(SuggestQuery("xthyjt", 5))
     assert '"черное"' in json.dumps(body, ensure_ascii=False)
+
+
+def test_only_a_full_match_ordered_by_relevance_is_weighed_by_the_record() -> None:
+    def weighed(built: VideoQuery, *, partial: bool = False) -> bool:
+        return bool(found(search_bodies(built, partial=partial)[0]["query"], "field_value_factor"))
+
+    assert weighed(query("empire strikes back"))
+    assert not weighed(query("empire strikes back"), partial=True)
+    assert not weighed(query("empire strikes back", sort=SortField.IMDB_RATING))
+    assert not weighed(query())
