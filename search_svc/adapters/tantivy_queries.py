@@ -36,6 +36,9 @@ TRANSLITERATION_BOOST = 0.5
 ONE_TYPO, TWO_TYPOS = 4, 8
 # A name this short (Tim, Jon, Сэм) allows one typo in the people field, when other words come with it.
 SHORT_NAME = 3
+# A word the field holds in this few movies may still be a slip for a commoner one ("carie fisher": one credit
+# holds a Carie), so its typos are looked for too, as OpenSearch looks for a word's typos beside the word itself.
+RARE_AS_TYPED = 2
 LEMMA_BOOSTS = {
     schema.TITLE_LEMMAS: FIELD_BOOSTS[schema.TITLE],
     schema.DESCRIPTION_LEMMAS: FIELD_BOOSTS[schema.DESCRIPTION],
@@ -270,8 +273,9 @@ def _typo(
     """Terms of the field one or two edits from `term` (or from `word`, the same word unstemmed, in the fields
     that keep words unstemmed too), the first letter kept (see tantivy_schema.FUZZY).
 
-    None when the field knows `term` itself: a word found as typed is taken as meant. Besides sparing near
-    misses ("like" for "luke"), this keeps common words fast, whose neighbours would add up to much of the index.
+    None when more than RARE_AS_TYPED movies hold `term` in the field: a word found as typed is taken as meant.
+    Besides sparing near misses ("like" for "luke"), this keeps common words fast, whose neighbours would add up to
+    much of the index.
     """
     shortest = SHORT_NAME if short else ONE_TYPO
     forms = [term]
@@ -279,7 +283,7 @@ def _typo(
         forms.append(word)
     # The stem may be shorter than the word ("hnks" → "hnk"): the word as written still gets its typo.
     forms = [form for form in forms if len(form) >= shortest]
-    if not forms or searcher.doc_freq(name, term) > 0:
+    if not forms or searcher.doc_freq(name, term) > RARE_AS_TYPED:
         return None
     queries = [
         tantivy.Query.fuzzy_term_query(

@@ -150,6 +150,9 @@ MOVIES: tuple[Movie, ...] = (
         (Actor(25, "Abe Stone"), Actor(26, "Jon Reyes"), Actor(27, "Mae Lund")),
         (Writer("w22", "Tess Ford"),),
     ),
+    # A name typed one letter off that one credit happens to hold as typed: "carie fisher" means Carrie Fisher.
+    Movie("m28", "Lantern Bay", "", 6.0, ("Western",), (), (Actor(28, "Carie Lund"),)),
+    Movie("m29", "Salt Road", "", 6.5, ("Western",), (), (Actor(29, "Carrie Fisher"),)),
 )
 
 BY_ID = {movie.id: movie for movie in MOVIES}
