@@ -57,7 +57,7 @@ from meshkit.avro_wire import encode
 from meshkit.bundled_schemas import bundled_schema
 from sink_svc.adapters import playback_sql
 from sink_svc.domain.playback_event import PlaybackEvent
-from tests.playback_streams import StreamShape, deliveries
+from tests.playback_streams import StreamShape, avro_record, deliveries
 
 MARKS = ("<!-- sink-throughput:begin -->", "<!-- sink-throughput:end -->")
 SCHEMA = bundled_schema("playback_event")
@@ -91,7 +91,7 @@ def backlog(count: int, schema_id: int, seed: int = 41) -> Backlog:
     started = time.monotonic()
     for viewing in deliveries(seed, shape):
         for event in viewing:
-            records.append((event.user_id.encode(), encode(schema_id, SCHEMA, _record(event))))
+            records.append((event.user_id.encode(), encode(schema_id, SCHEMA, avro_record(event))))
             rows.append(playback_sql.row(event))
             ids.add(event.event_id)
             if len(records) == count:
@@ -100,20 +100,6 @@ def backlog(count: int, schema_id: int, seed: int = 41) -> Backlog:
         if len(records) % 100_000 < EVENTS_PER_VIEWING:
             progress(f"encoding: {len(records):,} of {count:,}")
     raise AssertionError("the stream ended early")  # viewings >= count: never
-
-
-def _record(event: PlaybackEvent) -> dict[str, Any]:
-    return {
-        "event_id": event.event_id,
-        "user_id": event.user_id,
-        "movie_id": event.movie_id,
-        "type": event.type,
-        "position_ms": event.position_ms,
-        "client_time": event.client_time_ms,
-        "server_time": event.server_time_ms,
-        "device": event.device,
-        "playback_session_id": event.playback_session_id,
-    }
 
 
 # --- Kafka ----------------------------------------------------------------------------------------------------------
@@ -344,7 +330,7 @@ def freshness(topic: Topic, schema_id: int, sink: Sink, rate: float, seconds: fl
                 stamps[(message.partition(), message.offset())] = stamp
 
         producer.produce(
-            topic.name, encode(schema_id, SCHEMA, _record(event)), event.user_id.encode(), on_delivery=delivered
+            topic.name, encode(schema_id, SCHEMA, avro_record(event)), event.user_id.encode(), on_delivery=delivered
         )
         producer.poll(0)
     producer.flush(60)

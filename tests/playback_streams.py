@@ -10,6 +10,7 @@ import random
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from typing import Any
 
 from sink_svc.domain.event_batch import EventBatch
 from sink_svc.domain.playback_event import PlaybackEvent
@@ -31,6 +32,21 @@ class StreamShape:
     retry_rate: float = 0.03
     late_rate: float = 0.04
     unknown_rate: float = 0.02
+
+
+def avro_record(event: PlaybackEvent) -> dict[str, Any]:
+    """The event as the UGC service writes it on the bus (protos/avro/playback_event.avsc)."""
+    return {
+        "event_id": event.event_id,
+        "user_id": event.user_id,
+        "movie_id": event.movie_id,
+        "type": event.type,
+        "position_ms": event.position_ms,
+        "client_time": event.client_time_ms,
+        "server_time": event.server_time_ms,
+        "device": event.device,
+        "playback_session_id": event.playback_session_id,
+    }
 
 
 def generate(seed: int, shape: StreamShape = StreamShape()) -> list[PlaybackEvent]:

@@ -12,7 +12,7 @@ import bson
 
 from meshkit.avro_wire import encode
 from meshkit.bundled_schemas import bundled_schema
-from tests.playback_streams import StreamShape, deliveries
+from tests.playback_streams import StreamShape, avro_record, deliveries
 
 # An identity provider's subject, as the generated streams make them: a uuid (36 characters).
 USER = "0b9e8c1e-7f4a-4c55-9d1f-6a8e2f0c1d22"
@@ -36,18 +36,7 @@ def playback_event_size(events: int = 20_000, seed: int = 1) -> EventSize:
     stream = itertools.islice((event for viewing in deliveries(seed, shape) for event in viewing), events)
     values = keys = count = 0
     for event in stream:
-        record = {
-            "event_id": event.event_id,
-            "user_id": event.user_id,
-            "movie_id": event.movie_id,
-            "type": event.type,
-            "position_ms": event.position_ms,
-            "client_time": event.client_time_ms,
-            "server_time": event.server_time_ms,
-            "device": event.device,
-            "playback_session_id": event.playback_session_id,
-        }
-        values += len(encode(1, schema, record))
+        values += len(encode(1, schema, avro_record(event)))
         keys += len(event.user_id.encode())
         count += 1
     return EventSize(count, values / count, keys / count)

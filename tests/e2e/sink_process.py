@@ -41,6 +41,7 @@ from sink_svc.domain import viewing_time
 from sink_svc.domain.playback_event import PlaybackEvent
 from tests.contract.event_bus import delete_topic
 from tests.e2e.conftest import REPO
+from tests.playback_streams import avro_record
 
 SCHEMA = bundled_schema("playback_event")
 PARTITIONS = 6
@@ -136,21 +137,6 @@ def sink_service(env: dict[str, str], log: Path) -> Iterator[SinkProcess]:
 
 
 # --- a playback topic of a test's own -------------------------------------------------------------------------------
-
-
-def avro_record(event: PlaybackEvent) -> dict[str, Any]:
-    """The event as the UGC service writes it (protos/avro/playback_event.avsc)."""
-    return {
-        "event_id": event.event_id,
-        "user_id": event.user_id,
-        "movie_id": event.movie_id,
-        "type": event.type,
-        "position_ms": event.position_ms,
-        "client_time": event.client_time_ms,
-        "server_time": event.server_time_ms,
-        "device": event.device,
-        "playback_session_id": event.playback_session_id,
-    }
 
 
 @dataclass(frozen=True)

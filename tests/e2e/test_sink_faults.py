@@ -41,13 +41,12 @@ from tests.e2e.sink_process import (
     SERVING,
     Rig,
     SinkProcess,
-    avro_record,
     report,
     sink_rig,
     sink_service,
     wait_for,
 )
-from tests.playback_streams import StreamShape, generate
+from tests.playback_streams import StreamShape, avro_record, generate
 
 pytestmark = [pytest.mark.kafka, pytest.mark.apicurio, pytest.mark.clickhouse]
 

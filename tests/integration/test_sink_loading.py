@@ -27,7 +27,7 @@ from sink_svc.domain import viewing_time
 from sink_svc.domain.event_batch import EventBatch
 from sink_svc.domain.playback_event import PlaybackEvent
 from sink_svc.service_layer.load_events import EventLoader, LoadSettings
-from tests.playback_streams import StreamShape, generate
+from tests.playback_streams import StreamShape, avro_record, generate
 
 TOPIC = "ugc.playback-events"
 DLQ = "ugc.playback-events.dlq"
@@ -80,18 +80,7 @@ async def sink(tmp_path: Path, chdb_dir: Path) -> AsyncIterator[Sink]:
 
 
 def framed(event: PlaybackEvent, schema_id: int) -> OutgoingRecord:
-    record = {
-        "event_id": event.event_id,
-        "user_id": event.user_id,
-        "movie_id": event.movie_id,
-        "type": event.type,
-        "position_ms": event.position_ms,
-        "client_time": event.client_time_ms,
-        "server_time": event.server_time_ms,
-        "device": event.device,
-        "playback_session_id": event.playback_session_id,
-    }
-    return OutgoingRecord(event.user_id.encode(), encode(schema_id, SCHEMA, record))
+    return OutgoingRecord(event.user_id.encode(), encode(schema_id, SCHEMA, avro_record(event)))
 
 
 async def publish(sink: Sink, records: Sequence[OutgoingRecord], topic: str = TOPIC) -> None:
