@@ -27,23 +27,29 @@ _REPORT_SLACK_SECONDS = 1.5
 _POLL_SECONDS = 0.1
 
 
+def idempotent_producer_settings(bootstrap_servers: str, ack_timeout: float) -> dict[str, Any]:
+    """The librdkafka settings every publisher of the mesh starts from: a record is answered once every in-sync
+    replica holds it, or refused once `ack_timeout` passed."""
+    return {
+        "bootstrap.servers": bootstrap_servers,
+        # No duplicates or reordering from the producer's own retries; acks=all is implied and explicit.
+        "enable.idempotence": True,
+        "acks": "all",
+        "message.timeout.ms": int(ack_timeout * 1000),
+        "request.timeout.ms": min(30_000, int(ack_timeout * 1000)),
+        # Kafka's Java default: the partition a key gets on the embedded log too.
+        "partitioner": "murmur2_random",
+        "linger.ms": 5,
+    }
+
+
 class KafkaRecordPublisher:
     def __init__(self, bootstrap_servers: str, *, ack_timeout: float) -> None:
         """Connects in the background; nothing blocks here."""
         self._timeout = ack_timeout
         self._fatal: KafkaError | None = None
         self._producer = Producer(
-            {
-                "bootstrap.servers": bootstrap_servers,
-                "enable.idempotence": True,
-                "acks": "all",
-                "message.timeout.ms": int(ack_timeout * 1000),
-                "request.timeout.ms": min(30_000, int(ack_timeout * 1000)),
-                "partitioner": "murmur2_random",
-                "linger.ms": 5,
-                "error_cb": self._on_error,
-                "logger": log,
-            }
+            {**idempotent_producer_settings(bootstrap_servers, ack_timeout), "error_cb": self._on_error, "logger": log}
         )
         self._stop = threading.Event()
         self._poller = threading.Thread(target=self._serve_reports, name="kafka-record-publisher", daemon=True)

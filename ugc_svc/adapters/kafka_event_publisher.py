@@ -35,6 +35,7 @@ from confluent_kafka.schema_registry.error import SchemaRegistryError
 from meshkit.avro_wire import AvroSchema, encode
 from meshkit.bundled_schemas import value_subject
 from meshkit.errors import FailedPrecondition, Unavailable
+from meshkit.kafka_record_publisher import idempotent_producer_settings
 from ugc_svc.adapters.playback_event_avro import SCHEMA_NAME, message_key, playback_schema, to_record
 from ugc_svc.domain.playback import PlaybackEvent
 
@@ -104,15 +105,7 @@ class KafkaEventPublisher:
         self._schema_id = schema_id
         self._timeout = timeout
         self._config: dict[str, Any] = {
-            "bootstrap.servers": bootstrap_servers,
-            # No duplicates or reordering from the producer's own retries; acks=all is implied and explicit.
-            "enable.idempotence": True,
-            "acks": "all",
-            "message.timeout.ms": int(timeout * 1000),
-            "request.timeout.ms": min(30_000, int(timeout * 1000)),
-            # Kafka's Java default: the partition a key gets on the embedded log too.
-            "partitioner": "murmur2_random",
-            "linger.ms": 5,
+            **idempotent_producer_settings(bootstrap_servers, timeout),
             "error_cb": self._on_error,
             # A topic made by the broker on first use would have its default partition count, not ours.
             "allow.auto.create.topics": False,
