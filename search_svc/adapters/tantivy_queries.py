@@ -3,10 +3,10 @@
 Text, per reading of the query (as typed, then in the other keyboard layout at a lower boost and without typos):
 each analysed word must match; it scores its best field (title over people over genre over description, BM25), and
 the whole text found as a phrase in the title scores more.
-In a field that lacks the word as typed, a term one typo away (two from 8 letters, first letter kept; in titles
-and names the word unstemmed too) counts flat at a share of that field's weight. A reading made only of stop words
-must find them all among the title's words. Suggestions match titles only: finished words as in search, the last
-one as the start of a title word (or the whole of one).
+In a title or a name that lacks the word as typed, a term one typo away (two from 8 letters, first letter kept; in
+titles the stem or the word as written, in names the word as written) counts flat at a share of that field's
+weight. A reading made only of stop words must find them all among the title's words. Suggestions match titles
+only: finished words as in search, the last one as the start of a title word (or the whole of one).
 """
 
 from __future__ import annotations
@@ -39,6 +39,11 @@ SHORT_NAME = 3
 # A word the field holds in this few movies may still be a slip for a commoner one ("carie fisher": one credit
 # holds a Carie), so its typos are looked for too, as OpenSearch looks for a word's typos beside the word itself.
 RARE_AS_TYPED = 2
+# Typos are looked for where OpenSearch looks for them (opensearch_queries): in titles, and in names as written. A
+# slip matching a word of some plot or genre found films by chance ("2049" reached a plot's "2019"), and a name's stem
+# is shared by other names ("wiliams" is one edit from "william", the stem of William and of Williams).
+TYPO_FIELDS = frozenset({schema.TITLE, schema.PEOPLE})
+UNSTEMMED_TYPOS_ONLY = frozenset({schema.PEOPLE})
 LEMMA_BOOSTS = {
     schema.TITLE_LEMMAS: FIELD_BOOSTS[schema.TITLE],
     schema.DESCRIPTION_LEMMAS: FIELD_BOOSTS[schema.DESCRIPTION],
@@ -229,7 +234,8 @@ def _built_word(searcher: tantivy.Searcher, term: str, word: str, *, typos: bool
             typo, boost * TYPO_SHARE * _rarity(searcher, typo, (name, term, word, short_names))
         )
         for name, boost in FIELD_BOOSTS.items()
-        if (typo := _typo(searcher, name, term, word, short=short_names and name == schema.PEOPLE)) is not None
+        if name in TYPO_FIELDS
+        and (typo := _typo(searcher, name, term, word, short=short_names and name == schema.PEOPLE)) is not None
     ]
     return tantivy.Query.disjunction_max_query(options, tie_breaker=TIE_BREAKER)
 
@@ -270,16 +276,16 @@ def _idf(searcher: tantivy.Searcher, found: int) -> float:
 def _typo(
     searcher: tantivy.Searcher, name: str, term: str, word: str | None = None, *, short: bool = False
 ) -> tantivy.Query | None:
-    """Terms of the field one or two edits from `term` (or from `word`, the same word unstemmed, in the fields
-    that keep words unstemmed too), the first letter kept (see tantivy_schema.FUZZY).
+    """Terms of the field one or two edits from `term` or `word` (the same word unstemmed, in the fields that keep
+    words unstemmed too; in UNSTEMMED_TYPOS_ONLY from `word` alone), the first letter kept (see tantivy_schema.FUZZY).
 
     None when more than RARE_AS_TYPED movies hold `term` in the field: a word found as typed is taken as meant.
     Besides sparing near misses ("like" for "luke"), this keeps common words fast, whose neighbours would add up to
     much of the index.
     """
     shortest = SHORT_NAME if short else ONE_TYPO
-    forms = [term]
-    if word is not None and word != term and name in schema.UNSTEMMED_TYPO_FIELDS:
+    forms = [] if name in UNSTEMMED_TYPOS_ONLY and word is not None else [term]
+    if word is not None and (word != term or not forms) and name in schema.UNSTEMMED_TYPO_FIELDS:
         forms.append(word)
     # The stem may be shorter than the word ("hnks" → "hnk"): the word as written still gets its typo.
     forms = [form for form in forms if len(form) >= shortest]

@@ -153,6 +153,20 @@ MOVIES: tuple[Movie, ...] = (
     # A name typed one letter off that one credit happens to hold as typed: "carie fisher" means Carrie Fisher.
     Movie("m28", "Lantern Bay", "", 6.0, ("Western",), (), (Actor(28, "Carie Lund"),)),
     Movie("m29", "Salt Road", "", 6.5, ("Western",), (), (Actor(29, "Carrie Fisher"),)),
+    # --- how typos and names rank (ids r..: after the m.. block) ---
+    # A surname typed one letter off ("wiliams") is one edit from Williams as written, two from William: a name's
+    # typo is looked for among names as written, not among their stems ("william", the stem of both).
+    Movie("r01", "Dry Creek", "", 6.4, ("Western",), (), (Actor(101, "Vera Williams"),)),
+    Movie(
+        "r02",
+        "Dry Creek Crossing",
+        "A drover and his crew bring the herd across a flooded river before the first snow of the long winter.",
+        7.2,
+        ("Western",),
+        ("Vera Holt",),
+        (Actor(102, "William Crane"), Actor(103, "Ada Pike"), Actor(104, "Roy Dunn")),
+        (Writer("w101", "Vera Holt"),),
+    ),
 )
 
 BY_ID = {movie.id: movie for movie in MOVIES}

@@ -208,6 +208,24 @@ async def test_a_word_few_movies_hold_as_typed_may_still_be_a_typo(index: Search
     assert await ids(index, "carie fisher") == ["m29"]
 
 
+# --- text: how typos and names rank ---------------------------------------------------------------------------------
+
+
+async def test_a_typo_in_a_name_is_looked_for_among_names_as_written(index: SearchIndex) -> None:
+    # «Dry Creek Crossing» credits a Vera and a William: "wiliams" is one edit from the stem both names share
+    # ("william"), and the fuller record came first, above the film of Vera Williams herself.
+    page = await index.search(query("vera wiliams"))
+    assert ([i.id for i in page.items], page.total) == (["r01"], 1)
+
+
+async def test_a_plot_word_is_matched_as_typed_not_through_a_typo(index: SearchIndex) -> None:
+    # "snaw" is one edit from the "snow" of «Dry Creek Crossing»'s plot. Typos are looked for in titles and names
+    # only: a plot holds many words, and a slip matching one of them found films by chance. No movie holds both
+    # words, so the two holding "creek" are listed.
+    page = await index.search(query("creek snaw"))
+    assert (sorted(i.id for i in page.items), page.total) == (["r01", "r02"], 2)
+
+
 async def test_one_word_found_is_enough_for_a_page(index: SearchIndex) -> None:
     page = await index.search(query("терминатор qzxwvkj"))
     assert "m03" in {i.id for i in page.items}
