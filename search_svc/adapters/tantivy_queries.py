@@ -3,7 +3,7 @@
 Text, per reading of the query (as typed, then in the other keyboard layout at a lower boost and without typos):
 each analysed word must match; it scores its best field (title over people over genre over description, BM25), and
 the whole text found as a phrase in the title scores more.
-In a title or a name that lacks the word as typed, a term one typo away (two from 8 letters, first letter kept; in
+In a title or a name, besides the word as typed, a term one typo away (two from 8 letters, first letter kept; in
 titles the stem or the word as written, in names the word as written) counts flat at a share of that field's
 weight. A reading made only of stop words must find them all among the title's words. Suggestions match titles
 only: finished words as in search, the last one as the start of a title word (or the whole of one).
@@ -36,9 +36,6 @@ TRANSLITERATION_BOOST = 0.5
 ONE_TYPO, TWO_TYPOS = 4, 8
 # A name this short (Tim, Jon, Сэм) allows one typo in the people field, when other words come with it.
 SHORT_NAME = 3
-# A word the field holds in this few movies may still be a slip for a commoner one ("carie fisher": one credit
-# holds a Carie), so its typos are looked for too, as OpenSearch looks for a word's typos beside the word itself.
-RARE_AS_TYPED = 2
 # Typos are looked for where OpenSearch looks for them (opensearch_queries): in titles, and in names as written. A
 # slip matching a word of some plot or genre found films by chance ("2049" reached a plot's "2019"), and a name's stem
 # is shared by other names ("wiliams" is one edit from "william", the stem of William and of Williams).
@@ -279,9 +276,9 @@ def _typo(
     """Terms of the field one or two edits from `term` or `word` (the same word unstemmed, in the fields that keep
     words unstemmed too; in UNSTEMMED_TYPOS_ONLY from `word` alone), the first letter kept (see tantivy_schema.FUZZY).
 
-    None when more than RARE_AS_TYPED movies hold `term` in the field: a word found as typed is taken as meant.
-    Besides sparing near misses ("like" for "luke"), this keeps common words fast, whose neighbours would add up to
-    much of the index.
+    Looked for also when the field holds the word as typed, as OpenSearch looks beside every word: a credit or three
+    holding "Dana" does not make "dana corwin" mean anyone but Dane Corwin. A common word's neighbours weigh little
+    (`_rarity` counts the word's own movies among theirs), so near misses ("like" for "luke") barely move an order.
     """
     shortest = SHORT_NAME if short else ONE_TYPO
     forms = [] if name in UNSTEMMED_TYPOS_ONLY and word is not None else [term]
@@ -289,7 +286,7 @@ def _typo(
         forms.append(word)
     # The stem may be shorter than the word ("hnks" → "hnk"): the word as written still gets its typo.
     forms = [form for form in forms if len(form) >= shortest]
-    if not forms or searcher.doc_freq(name, term) > RARE_AS_TYPED:
+    if not forms:
         return None
     queries = [
         tantivy.Query.fuzzy_term_query(

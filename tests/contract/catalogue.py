@@ -167,6 +167,11 @@ MOVIES: tuple[Movie, ...] = (
         (Actor(102, "William Crane"), Actor(103, "Ada Pike"), Actor(104, "Roy Dunn")),
         (Writer("w101", "Vera Holt"),),
     ),
+    # "dana corwin" means Dane Corwin, though three credits hold a Dana as typed.
+    Movie("r03", "Red Mesa", "", 6.0, ("Western",), (), (Actor(105, "Dana Wolfe"),)),
+    Movie("r04", "Red Mesa Return", "", 6.1, ("Western",), (), (Actor(106, "Dana Pruitt"),)),
+    Movie("r05", "Long Mesa", "", 6.2, ("Western",), ("Dana Marlow",)),
+    Movie("r06", "Cold Spring", "", 6.3, ("Western",), (), (Actor(107, "Dane Corwin"),)),
 )
 
 BY_ID = {movie.id: movie for movie in MOVIES}

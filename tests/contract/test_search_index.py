@@ -218,6 +218,13 @@ async def test_a_typo_in_a_name_is_looked_for_among_names_as_written(index: Sear
     assert ([i.id for i in page.items], page.total) == (["r01"], 1)
 
 
+async def test_a_name_many_credits_hold_as_typed_may_still_be_a_typo(index: SearchIndex) -> None:
+    # Three credits hold a Dana, so "dana" was taken as typed, no movie held both words, and the fallback listed the
+    # Danas beside Dane Corwin's film; OpenSearch looks beside every word and found his film alone.
+    page = await index.search(query("dana corwin"))
+    assert ([i.id for i in page.items], page.total) == (["r06"], 1)
+
+
 async def test_a_plot_word_is_matched_as_typed_not_through_a_typo(index: SearchIndex) -> None:
     # "snaw" is one edit from the "snow" of «Dry Creek Crossing»'s plot. Typos are looked for in titles and names
     # only: a plot holds many words, and a slip matching one of them found films by chance. No movie holds both
