@@ -4,9 +4,10 @@ Text, per reading of the query (as typed, then in the other keyboard layout at a
 each analysed word must match; it scores its best field (title over people over genre over description, BM25), and
 the whole text found as a phrase in the title scores more.
 In a title or a name, besides the word as typed, a term one typo away (two from 8 letters, first letter kept; in
-titles the stem or the word as written, in names the word as written) counts flat at a share of that field's
-weight. A reading made only of stop words must find them all among the title's words. Suggestions match titles
-only: finished words as in search, the last one as the start of a title word (or the whole of one).
+titles the stem or the word as written, in names the word as written) counts at a share of that field's weight, by
+the rarity of what it reaches (and in titles by the title's length, as BM25 weighs a word typed right). A reading
+made only of stop words must find them all among the title's words. Suggestions match titles only: finished words as
+in search, the last one as the start of a title word (or the whole of one).
 """
 
 from __future__ import annotations
@@ -18,12 +19,16 @@ import tantivy
 
 from search_svc.adapters import tantivy_schema as schema
 from search_svc.adapters.tantivy_searcher_cache import SearcherCache
+from search_svc.domain.edits import edits
 from search_svc.domain.text import fold_yo, layout_variants, transliterated, transliteration
 from search_svc.domain.video_query import VideoQuery
 
 FIELD_BOOSTS = {schema.TITLE: 5.0, schema.PEOPLE: 3.0, schema.GENRE_TEXT: 2.0, schema.DESCRIPTION: 1.0}
-# A typo match scores this share of its field's boost, flat: BM25 of an exact match is usually worth more.
+# A typo match scores this share of its field's boost (in a title, of one of average length: `_typo_by_length`).
 TYPO_SHARE = 0.5
+# What a typo match in a title weighs, as a share of the above, in a movie it reached through none of the terms it
+# was scored by.
+UNREACHED_TYPO_SHARE = 0.5
 # A word found in several fields counts a little more than in its best one alone.
 TIE_BREAKER = 0.1
 OTHER_LAYOUT_BOOST = 0.5
@@ -39,7 +44,7 @@ SHORT_NAME = 3
 # Typos are looked for where OpenSearch looks for them (opensearch_queries): in titles, and in names as written. A
 # slip matching a word of some plot or genre found films by chance ("2049" reached a plot's "2019"), and a name's stem
 # is shared by other names ("wiliams" is one edit from "william", the stem of William and of Williams).
-TYPO_FIELDS = frozenset({schema.TITLE, schema.PEOPLE})
+TYPO_FIELDS = (schema.TITLE, schema.PEOPLE)
 UNSTEMMED_TYPOS_ONLY = frozenset({schema.PEOPLE})
 LEMMA_BOOSTS = {
     schema.TITLE_LEMMAS: FIELD_BOOSTS[schema.TITLE],
@@ -226,15 +231,46 @@ def _built_word(searcher: tantivy.Searcher, term: str, word: str, *, typos: bool
     ]
     if not typos:
         return tantivy.Query.disjunction_max_query(options, tie_breaker=TIE_BREAKER)
-    options += [
-        tantivy.Query.const_score_query(
-            typo, boost * TYPO_SHARE * _rarity(searcher, typo, (name, term, word, short_names))
+    for name in TYPO_FIELDS:
+        forms = _typo_forms(name, term, word, short=short_names and name == schema.PEOPLE)
+        typo = _typo(searcher, name, forms)
+        if typo is None:
+            continue
+        weight = FIELD_BOOSTS[name] * TYPO_SHARE * _rarity(searcher, typo, (name, term, word, short_names))
+        options.append(
+            tantivy.Query.const_score_query(typo, weight)
+            if name in NORM_FREE
+            else _typo_by_length(searcher, name, typo, forms, weight)
         )
-        for name, boost in FIELD_BOOSTS.items()
-        if name in TYPO_FIELDS
-        and (typo := _typo(searcher, name, term, word, short=short_names and name == schema.PEOPLE)) is not None
-    ]
     return tantivy.Query.disjunction_max_query(options, tie_breaker=TIE_BREAKER)
+
+
+def _typo_by_length(
+    searcher: tantivy.Searcher, name: str, typo: tantivy.Query, forms: list[str], weight: float
+) -> tantivy.Query:
+    """A typo match in a field with length norms, weighing `weight` in a field of average length, more in a shorter
+    one and less in a longer one, as BM25 weighs a word matched as typed (and Lucene a fuzzy match's terms).
+
+    Tantivy scores a fuzzy match flat, so "Тирминатер" weighed the same in «Терминатор» and in «Терминатор 2: Судный
+    день», and an id decided. The terms the typo reaches are looked up among those of the movies it matched (their
+    first letter is the typed word's) and each is scored by BM25, scaled from its own rarity to the typo's. A movie
+    the typo reached through none of them (a word as written whose stem is further off) keeps a flat share."""
+    first = forms[0][0]
+    reached = [
+        found
+        for found, _ in searcher.terms_with_prefix(name, first, filter_query=typo)
+        if any(edits(found[1:], form[1:], _allowed_typos(form)) <= _allowed_typos(form) for form in forms)
+    ]
+    scored = [
+        tantivy.Query.boost_query(term_query(name, found), weight / _idf(searcher, searcher.doc_freq(name, found)))
+        for found in reached
+    ]
+    floor = tantivy.Query.const_score_query(typo, weight * UNREACHED_TYPO_SHARE)
+    return tantivy.Query.disjunction_max_query([floor, *scored])
+
+
+def _allowed_typos(form: str) -> int:
+    return 1 if len(form) < TWO_TYPOS else 2
 
 
 def _scored_term(searcher: tantivy.Searcher, name: str, term: str, boost: float) -> tantivy.Query:
@@ -270,22 +306,25 @@ def _idf(searcher: tantivy.Searcher, found: int) -> float:
     return math.log(1 + (everything - found + 0.5) / (found + 0.5))
 
 
-def _typo(
-    searcher: tantivy.Searcher, name: str, term: str, word: str | None = None, *, short: bool = False
-) -> tantivy.Query | None:
-    """Terms of the field one or two edits from `term` or `word` (the same word unstemmed, in the fields that keep
-    words unstemmed too; in UNSTEMMED_TYPOS_ONLY from `word` alone), the first letter kept (see tantivy_schema.FUZZY).
-
-    Looked for also when the field holds the word as typed, as OpenSearch looks beside every word: a credit or three
-    holding "Dana" does not make "dana corwin" mean anyone but Dane Corwin. A common word's neighbours weigh little
-    (`_rarity` counts the word's own movies among theirs), so near misses ("like" for "luke") barely move an order.
-    """
+def _typo_forms(name: str, term: str, word: str | None = None, *, short: bool = False) -> list[str]:
+    """The forms whose typos are looked for: `term`, and `word` (the same word unstemmed) in the fields that keep
+    words unstemmed too; in UNSTEMMED_TYPOS_ONLY `word` alone. None shorter than a typo allows."""
     shortest = SHORT_NAME if short else ONE_TYPO
     forms = [] if name in UNSTEMMED_TYPOS_ONLY and word is not None else [term]
     if word is not None and (word != term or not forms) and name in schema.UNSTEMMED_TYPO_FIELDS:
         forms.append(word)
     # The stem may be shorter than the word ("hnks" → "hnk"): the word as written still gets its typo.
-    forms = [form for form in forms if len(form) >= shortest]
+    return [form for form in forms if len(form) >= shortest]
+
+
+def _typo(searcher: tantivy.Searcher, name: str, forms: list[str]) -> tantivy.Query | None:
+    """Terms of the field one or two edits from one of `forms` (`_typo_forms`), the first letter kept (see
+    tantivy_schema.FUZZY); None without forms.
+
+    Looked for also when the field holds the word as typed, as OpenSearch looks beside every word: a credit or three
+    holding "Dana" does not make "dana corwin" mean anyone but Dane Corwin. A common word's neighbours weigh little
+    (`_rarity` counts the word's own movies among theirs), so near misses ("like" for "luke") barely move an order.
+    """
     if not forms:
         return None
     queries = [
@@ -293,7 +332,7 @@ def _typo(
             schema.schema(),
             f"{schema.FUZZY}.{name}.{form[0]}",
             form[1:],
-            distance=1 if len(form) < TWO_TYPOS else 2,
+            distance=_allowed_typos(form),
             transposition_cost_one=True,
         )
         for form in forms
@@ -329,7 +368,7 @@ def _completion(searcher: tantivy.Searcher, text: str) -> tantivy.Query | None:
 
 def _title_word(searcher: tantivy.Searcher, term: str) -> tantivy.Query:
     exact = term_query(schema.TITLE, term)
-    typo = _typo(searcher, schema.TITLE, term)
+    typo = _typo(searcher, schema.TITLE, _typo_forms(schema.TITLE, term))
     if typo is None:
         return exact
     return tantivy.Query.disjunction_max_query([exact, tantivy.Query.const_score_query(typo, TYPO_SHARE)])

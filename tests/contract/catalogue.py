@@ -172,6 +172,9 @@ MOVIES: tuple[Movie, ...] = (
     Movie("r04", "Red Mesa Return", "", 6.1, ("Western",), (), (Actor(106, "Dana Pruitt"),)),
     Movie("r05", "Long Mesa", "", 6.2, ("Western",), ("Dana Marlow",)),
     Movie("r06", "Cold Spring", "", 6.3, ("Western",), (), (Actor(107, "Dane Corwin"),)),
+    # One title word typed with a slip: the title made of it alone is more about it than a longer one holding it.
+    Movie("r07", "Brimstone Valley Trail Riders", "", 6.0, ("Western",)),
+    Movie("r08", "Brimstone", "", 6.0, ("Western",)),
 )
 
 BY_ID = {movie.id: movie for movie in MOVIES}

@@ -225,6 +225,11 @@ async def test_a_name_many_credits_hold_as_typed_may_still_be_a_typo(index: Sear
     assert ([i.id for i in page.items], page.total) == (["r06"], 1)
 
 
+async def test_a_typo_weighs_more_in_a_shorter_title_as_a_word_typed_right_does(index: SearchIndex) -> None:
+    # A typo once scored flat whatever the title's length, and the two tied, left in id order.
+    assert await ids(index, "brimstome") == ["r08", "r07"]
+
+
 async def test_a_plot_word_is_matched_as_typed_not_through_a_typo(index: SearchIndex) -> None:
     # "snaw" is one edit from the "snow" of «Dry Creek Crossing»'s plot. Typos are looked for in titles and names
     # only: a plot holds many words, and a slip matching one of them found films by chance. No movie holds both
