@@ -23,7 +23,10 @@ from search_svc.domain.edits import edits
 from search_svc.domain.text import fold_yo, layout_variants, transliterated, transliteration
 from search_svc.domain.video_query import VideoQuery
 
-FIELD_BOOSTS = {schema.TITLE: 5.0, schema.PEOPLE: 3.0, schema.GENRE_TEXT: 2.0, schema.DESCRIPTION: 1.0}
+# OpenSearch's field boosts (opensearch_queries), times 5/4: the engines weigh a title against a name, a genre and a
+# plot alike. With names at 3 (a director's at 4.5) a credit weighed nearly as much as a title, and the engines
+# answered mixed searches differently ("terminator кэмерон": Cameron's other films above "Terminator 2").
+FIELD_BOOSTS = {schema.TITLE: 5.0, schema.PEOPLE: 1.25, schema.GENRE_TEXT: 1.25, schema.DESCRIPTION: 0.625}
 # A typo match scores this share of its field's boost (in a title, of one of average length: `_typo_by_length`).
 TYPO_SHARE = 0.5
 # What a typo match in a title weighs, as a share of the above, in a movie it reached through none of the terms it

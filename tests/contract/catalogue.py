@@ -175,6 +175,16 @@ MOVIES: tuple[Movie, ...] = (
     # One title word typed with a slip: the title made of it alone is more about it than a longer one holding it.
     Movie("r07", "Brimstone Valley Trail Riders", "", 6.0, ("Western",)),
     Movie("r08", "Brimstone", "", 6.0, ("Western",)),
+    # One word, the title of one film and the name of another's director: the film of that title is the likelier
+    # meaning, though its title is longer than most.
+    Movie(
+        "r09",
+        "Quenby Flats River Road",
+        "Two sisters keep a ferry running on a river that the new railway bridge is about to make useless.",
+        6.6,
+        ("Western",),
+    ),
+    Movie("r10", "Dust Devil", "", 6.6, ("Western",), ("Hank Quenby",)),
 )
 
 BY_ID = {movie.id: movie for movie in MOVIES}
