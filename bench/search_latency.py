@@ -16,7 +16,9 @@ as it is, and the table says which JVM it had), then, with the same requests cyc
 4. REST through Envoy, open loop at --rps: requests leave on a fixed schedule whatever the replies do, so a
    slow reply cannot hide the queueing it causes;
 5. the floor: the same requests through another Envoy rendered from the same template, to a no-op grpc.aio
-   SearchService (bench/noop_service.py) that answers each with a real listing of the same size, at --rps;
+   SearchService (bench/noop_service.py) that answers each with the real service's own reply to it, at --rps;
+   then the same no-op in the services' own server (meshkit: interceptor, health, reflection, metrics), so the
+   search service's CPU above it is its handler's work (servicer and engine);
 6. with --step-rates: the open loop again at each rate in turn until p99 passes the catalogue's bound, with the
    CPU each process spent a request: the highest rate a pod of this shape holds.
 HTTP load comes from vegeta (bench/vegeta.py), a native generator; it still shares the cores with the mesh.
@@ -304,17 +306,29 @@ class Floor:
     cpu: dict[str, float]
 
 
-def floor_path(base_url: str, requests: list[dict[str, str]], rate: int, seconds: float, tmp: Path) -> Floor:
+def recorded_replies(base_url: str, requests: list[dict[str, str]], path: Path) -> None:
+    """Each request as the gateway hands it to the service, beside the service's reply to it (JSON for the no-op)."""
+    pairs = []
+    for params in requests:
+        reply = httpx.get(f"{base_url}{COLLECTION}", params=params, timeout=10).raise_for_status()
+        # Query parameters as the gateway maps them: a repeatable one is a list, numbers may stay strings.
+        request = {name: [value] if name == "genre" else value for name, value in params.items()}
+        pairs.append({"request": request, "response": reply.json()})
+    path.write_text(json.dumps(pairs))
+
+
+def floor_path(
+    replies: Path, requests: list[dict[str, str]], rate: int, seconds: float, tmp: Path, *, meshkit: bool = False
+) -> Floor:
     """The same requests, at the same rate, to a no-op SearchService behind an Envoy of the same template."""
-    listing = httpx.get(f"{base_url}{COLLECTION}", params=requests[0], timeout=10).raise_for_status()
-    response = tmp / "listing.json"
-    response.write_text(listing.text)
     port = free_port()
-    log = tmp / "noop-search.log"
+    name = "noop-meshkit" if meshkit else "noop-search"
+    log = tmp / f"{name}.log"
     argv = [sys.executable, "-m", "bench.noop_service", "--port", str(port), "--service", "search"]
-    with process([*argv, "--response", str(response)], os.environ, log) as noop:
+    argv += ["--replies", str(replies), *(["--meshkit"] if meshkit else [])]
+    with process(argv, os.environ, log) as noop:
         wait_serving(port, noop, log)
-        with gateway_to("search", port, tmp, "envoy-floor") as gateway:
+        with gateway_to("search", port, tmp, f"envoy-{name}") as gateway:
             targets = through_gateway(gateway.base_url, requests)
             vegeta.attack(targets, rate=rate, seconds=3)  # warm-up at the rate
             parts = {"no-op service": [noop.pid], "Envoy": [gateway.pid]}
@@ -426,7 +440,10 @@ def main() -> int:
             loaded, spent = open_loop_with_cpu(targets, args.rps, args.seconds, launcher, engine)
             card = vegeta.Target(f"{base_url}/api/v1/video/get/{card_id}")
             path_only = vegeta.attack([card], rate=args.rps, seconds=args.seconds / 2)
-            floor = floor_path(base_url, catalogue.requests, args.rps, args.seconds, Path(tmp))
+            replies = Path(tmp) / "replies.json"
+            recorded_replies(base_url, catalogue.requests, replies)
+            floor = floor_path(replies, catalogue.requests, args.rps, args.seconds, Path(tmp))
+            meshkit_floor = floor_path(replies, catalogue.requests, args.rps, args.seconds, Path(tmp), meshkit=True)
             steps = []
             if args.step_rates:
                 bound = catalogue.step_bound
@@ -464,9 +481,14 @@ def main() -> int:
         sample_row("the path's own cost — raw engine: one card by id, in process", raw_get),
         load_row(f"the path's own cost — REST through Envoy: the same card at {args.rps} rps", path_only),
         load_row(
-            f"the floor — no-op grpc.aio ListVideos behind the same Envoy, a listing of the same size, at {args.rps} "
+            f"the floor — no-op grpc.aio ListVideos behind the same Envoy, the service's own replies, at {args.rps} "
             "rps",
             floor.result,
+        ),
+        load_row(
+            f"the floor in the services' own server (meshkit: interceptor, health, reflection, metrics), at {args.rps} "
+            "rps",
+            meshkit_floor.result,
         ),
         "",
         f"p99 at {args.rps} rps: {loaded.p99:.1f} ms against ≤ {target:g} ms — "
@@ -487,6 +509,11 @@ def main() -> int:
         + ", ".join(f"{name} {seconds / loaded.requests * 1000:.2f} ms" for name, seconds in spent.items())
         + f"; together {busy:.0%} of the machine's {os.cpu_count()} cores. The floor: "
         + ", ".join(f"{name} {seconds / floor.result.requests * 1000:.2f} ms" for name, seconds in floor.cpu.items())
+        + " a request. In the services' own server: "
+        + ", ".join(
+            f"{name} {seconds / meshkit_floor.result.requests * 1000:.2f} ms"
+            for name, seconds in meshkit_floor.cpu.items()
+        )
         + " a request.",
     ]
     lines.append(f"<!-- search-latency:{args.engine}:{catalogue.name}:end -->")
