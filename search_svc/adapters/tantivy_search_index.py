@@ -15,7 +15,7 @@ import tantivy
 
 from meshkit.errors import Unavailable
 from search_svc.adapters import tantivy_schema as schema
-from search_svc.adapters.tantivy_ordering import page_by_relevance, page_in_order, sort_keys
+from search_svc.adapters.tantivy_ordering import Prior, page_by_prior, page_by_relevance, page_in_order, sort_keys
 from search_svc.adapters.tantivy_queries import (
     all_of,
     completion_query,
@@ -27,12 +27,15 @@ from search_svc.adapters.tantivy_queries import (
 )
 from search_svc.adapters.tantivy_summaries import movie, summary
 from search_svc.adapters.tantivy_versions import POINTER, serving_path
+from search_svc.domain.completeness import RECORD_WEIGHT_SCALE
 from search_svc.domain.movie import GenreCount, Movie, VideoPage, VideoSummary
 from search_svc.domain.search_repair import repaired_search, taken_as_typed
 from search_svc.domain.video_query import SortField, SuggestQuery, VideoQuery
 
 MAX_GENRE_BUCKETS = 10_000
 FACET_CACHE_SIZE = 256
+# How fully the catalogue describes a movie (`domain.completeness`).
+RECORD_PRIOR = Prior(schema.RECORD_WEIGHT, RECORD_WEIGHT_SCALE)
 
 
 # Genre counts by what they depend on (text and rating range), kept per version: the catalogue's own counts
@@ -152,8 +155,10 @@ def _search_page(
     if query.sort is None and query.text:
         # Where every word matched, a fuller record weighs more (`domain.completeness`); the fallback ranks by
         # words matched first, which a multiplier would upset.
-        weight = None if facet_kind else schema.RECORD_WEIGHT
-        addresses, total = page_by_relevance(searcher, selected, offset=query.offset, limit=query.limit, weight=weight)
+        if facet_kind:
+            addresses, total = page_by_relevance(searcher, selected, offset=query.offset, limit=query.limit)
+        else:
+            addresses, total = page_by_prior(searcher, selected, RECORD_PRIOR, offset=query.offset, limit=query.limit)
     else:
         keys = sort_keys(query.sort or SortField.ID, query.order)
         addresses, total = page_in_order(searcher, selected, keys, offset=query.offset, limit=query.limit)

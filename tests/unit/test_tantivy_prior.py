@@ -1,0 +1,120 @@
+"""Relevance weighed by a prior on the best hits only gives tantivy's own `weight_by_field` answers, ties by id.
+
+The catalogue mixes bare and full records under titles of a few shared words, many of them duplicates (equal
+scores, equal weights), over several segments: products tie, and records of every completeness compete.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any, cast
+
+import pytest
+import tantivy
+
+from search_svc.adapters import tantivy_ordering, tantivy_schema
+from search_svc.adapters.tantivy_ordering import page_by_prior, page_by_relevance
+from search_svc.adapters.tantivy_queries import text_query
+from search_svc.adapters.tantivy_search_index import RECORD_PRIOR
+from search_svc.adapters.tantivy_summaries import summary
+from search_svc.domain.movie import Actor, Movie, Writer
+
+WORDS = ("comet", "vale", "river", "winter", "silent", "harbour", "night", "train")
+PLOT = "A mining town waits out the winter under a comet that will not set, and two brothers lose it all."
+
+
+def catalogue() -> list[Movie]:
+    rng = random.Random(11)
+    movies = []
+    for n in range(600):
+        title = " ".join(rng.sample(WORDS, rng.randint(1, 3))) if n % 5 else "comet vale"
+        movies.append(
+            Movie(
+                f"m{rng.randrange(10**6):06d}-{n}",
+                title,
+                PLOT if rng.random() < 0.4 else rng.choice(WORDS),
+                None,
+                ("Western",),
+                ("Nora Quill",) if rng.random() < 0.5 else (),
+                tuple(Actor(k, f"Actor {k}") for k in range(rng.randint(0, 3))),
+                (Writer("w", "Tess Ford"),) if rng.random() < 0.5 else (),
+            )
+        )
+    return movies
+
+
+@pytest.fixture(scope="module")
+def searcher() -> tantivy.Searcher:
+    index = tantivy.Index(tantivy_schema.schema())
+    tantivy_schema.register_analyzers(index)
+    writer = index.writer(heap_size=15_000_000, num_threads=1)
+    movies = catalogue()
+    for start in range(0, len(movies), 150):  # one segment per commit
+        for movie in movies[start : start + 150]:
+            writer.add_document(tantivy_schema.document(movie))
+        writer.commit()
+    writer.wait_merging_threads()
+    index.reload()
+    return index.searcher()
+
+
+class CountingSearcher:
+    """The searcher, counting the searches asked of it and whether tantivy weighed them."""
+
+    def __init__(self, searcher: tantivy.Searcher) -> None:
+        self._searcher = searcher
+        self.searches: list[tuple[int, str | None]] = []
+
+    def search(self, query: tantivy.Query, **options: Any) -> tantivy.SearchResult:
+        self.searches.append((options.get("limit", 10), options.get("weight_by_field")))
+        return self._searcher.search(query, **options)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._searcher, name)
+
+
+def both(
+    searcher: tantivy.Searcher, text: str, offset: int, limit: int
+) -> tuple[tuple[list[tantivy.DocAddress], int], tuple[list[tantivy.DocAddress], int], CountingSearcher]:
+    query = text_query(searcher, text)
+    assert query is not None
+    counting = CountingSearcher(searcher)
+    weighed = page_by_prior(cast("tantivy.Searcher", counting), query, RECORD_PRIOR, offset=offset, limit=limit)
+    tantivys = page_by_relevance(searcher, query, offset=offset, limit=limit, weight=RECORD_PRIOR.field)
+    return weighed, tantivys, counting
+
+
+def ids(searcher: tantivy.Searcher, page: tuple[list[tantivy.DocAddress], int]) -> tuple[list[str], int]:
+    addresses, total = page
+    return [summary(searcher, address).id for address in addresses], total
+
+
+@pytest.mark.parametrize("text", ["comet vale", "winter", "silent night train", "river harbour"])
+@pytest.mark.parametrize(("offset", "limit"), [(0, 10), (0, 50), (10, 10), (40, 20), (200, 50)])
+def test_the_page_is_tantivys_weighed_page(searcher: tantivy.Searcher, text: str, offset: int, limit: int) -> None:
+    weighed, tantivys, counting = both(searcher, text, offset, limit)
+    assert ids(searcher, weighed) == ids(searcher, tantivys)
+    # Weighed here: the deepest look (MAX_PRIOR_DEPTH) holds the whole catalogue, so tantivy never weighs.
+    assert all(weight is None for _, weight in counting.searches)
+
+
+def test_weighing_few_hits_looks_deeper_until_exact(
+    searcher: tantivy.Searcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tantivy_ordering, "PRIOR_DEPTH", 1)
+    monkeypatch.setattr(tantivy_ordering, "MIN_PRIOR_DEPTH", 1)
+    monkeypatch.setattr(tantivy_ordering, "WIDEN_PRIOR", 2)
+    weighed, tantivys, counting = both(searcher, "comet vale", 0, 10)
+    assert ids(searcher, weighed) == ids(searcher, tantivys)
+    # The first ten by score are not the first ten by product: it looked deeper, and never left it to tantivy.
+    assert len(counting.searches) > 1
+    assert all(weight is None for _, weight in counting.searches)
+
+
+def test_past_the_deepest_look_tantivy_weighs(searcher: tantivy.Searcher, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tantivy_ordering, "PRIOR_DEPTH", 1)
+    monkeypatch.setattr(tantivy_ordering, "MIN_PRIOR_DEPTH", 1)
+    monkeypatch.setattr(tantivy_ordering, "MAX_PRIOR_DEPTH", 10)
+    weighed, tantivys, counting = both(searcher, "comet vale", 0, 10)
+    assert ids(searcher, weighed) == ids(searcher, tantivys)
+    assert counting.searches[-1][1] == RECORD_PRIOR.field
