@@ -98,17 +98,27 @@ def test_the_page_is_tantivys_weighed_page(searcher: tantivy.Searcher, text: str
     assert all(weight is None for _, weight in counting.searches)
 
 
-def test_weighing_few_hits_looks_deeper_until_exact(
+def test_weighing_few_hits_weighs_more_of_the_same_search(
     searcher: tantivy.Searcher, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(tantivy_ordering, "PRIOR_DEPTH", 1)
     monkeypatch.setattr(tantivy_ordering, "MIN_PRIOR_DEPTH", 1)
-    monkeypatch.setattr(tantivy_ordering, "WIDEN_PRIOR", 2)
+    monkeypatch.setattr(tantivy_ordering, "PRIOR_FETCH", 100)
     weighed, tantivys, counting = both(searcher, "comet vale", 0, 10)
     assert ids(searcher, weighed) == ids(searcher, tantivys)
-    # The first ten by score are not the first ten by product: it looked deeper, and never left it to tantivy.
-    assert len(counting.searches) > 1
-    assert all(weight is None for _, weight in counting.searches)
+    # The first ten by score are not the first ten by product: more were weighed, all from the one search.
+    assert counting.searches == [(1000, None)]
+
+
+def test_then_every_hit_is_weighed_when_they_are_few(
+    searcher: tantivy.Searcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tantivy_ordering, "PRIOR_DEPTH", 1)
+    monkeypatch.setattr(tantivy_ordering, "MIN_PRIOR_DEPTH", 1)
+    monkeypatch.setattr(tantivy_ordering, "PRIOR_FETCH", 2)
+    (page, total), tantivys, counting = both(searcher, "comet vale", 0, 10)
+    assert ids(searcher, (page, total)) == ids(searcher, tantivys)
+    assert counting.searches == [(20, None), (total, None)]
 
 
 def test_past_the_deepest_look_tantivy_weighs(searcher: tantivy.Searcher, monkeypatch: pytest.MonkeyPatch) -> None:
