@@ -17,6 +17,7 @@ from meshkit.errors import Unavailable
 from search_svc.adapters import tantivy_schema as schema
 from search_svc.adapters.tantivy_ordering import Prior, page_by_prior, page_by_relevance, page_in_order, sort_keys
 from search_svc.adapters.tantivy_queries import (
+    WORD_MATCHED,
     all_of,
     completion_query,
     genre_filter,
@@ -34,8 +35,10 @@ from search_svc.domain.video_query import SortField, SuggestQuery, VideoQuery
 
 MAX_GENRE_BUCKETS = 10_000
 FACET_CACHE_SIZE = 256
-# How fully the catalogue describes a movie (`domain.completeness`).
+# How fully the catalogue describes a movie (`domain.completeness`): in the fallback, among movies matching as many
+# words.
 RECORD_PRIOR = Prior(schema.RECORD_WEIGHT, RECORD_WEIGHT_SCALE)
+FALLBACK_PRIOR = Prior(schema.RECORD_WEIGHT, RECORD_WEIGHT_SCALE, per_word=WORD_MATCHED)
 
 
 # Genre counts by what they depend on (text and rating range), kept per version: the catalogue's own counts
@@ -153,12 +156,10 @@ def _search_page(
     rated = all_of(matching, *rating_filter(query))
     selected = all_of(rated, *genre_filter(query))
     if query.sort is None and query.text:
-        # Where every word matched, a fuller record weighs more (`domain.completeness`); the fallback ranks by
-        # words matched first, which a multiplier would upset.
-        if facet_kind:
-            addresses, total = page_by_relevance(searcher, selected, offset=query.offset, limit=query.limit)
-        else:
-            addresses, total = page_by_prior(searcher, selected, RECORD_PRIOR, offset=query.offset, limit=query.limit)
+        # A fuller record weighs more (`domain.completeness`); in the fallback only among movies matching as many
+        # words, which come first.
+        prior = FALLBACK_PRIOR if facet_kind else RECORD_PRIOR
+        addresses, total = page_by_prior(searcher, selected, prior, offset=query.offset, limit=query.limit)
     else:
         keys = sort_keys(query.sort or SortField.ID, query.order)
         addresses, total = page_in_order(searcher, selected, keys, offset=query.offset, limit=query.limit)

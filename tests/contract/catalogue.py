@@ -153,6 +153,18 @@ MOVIES: tuple[Movie, ...] = (
     # A name typed one letter off that one credit happens to hold as typed: "carie fisher" means Carrie Fisher.
     Movie("m28", "Lantern Bay", "", 6.0, ("Western",), (), (Actor(28, "Carie Lund"),)),
     Movie("m29", "Salt Road", "", 6.5, ("Western",), (), (Actor(29, "Carrie Fisher"),)),
+    # The same pair in the fallback: a bare record under the shorter title, and the film the catalogue knows fully.
+    Movie("m30", "Kestrel Over Dunmore", "A fan film.", 5.0, ("Western",)),
+    Movie(
+        "m31",
+        "Kestrel Over Dunmore: Thaw",
+        "A falconer crosses the frozen moor to bring back his brother, and the thaw comes before either can return.",
+        6.4,
+        ("Western",),
+        ("Ida Crane",),
+        (Actor(30, "Rob Hale"), Actor(31, "Una Pike"), Actor(32, "Cal Wynn")),
+        (Writer("w23", "Ned Shaw"),),
+    ),
 )
 
 BY_ID = {movie.id: movie for movie in MOVIES}

@@ -6,7 +6,9 @@ scores, equal weights), over several segments: products tie, and records of ever
 
 from __future__ import annotations
 
+import math
 import random
+import struct
 from typing import Any, cast
 
 import pytest
@@ -14,8 +16,8 @@ import tantivy
 
 from search_svc.adapters import tantivy_ordering, tantivy_schema
 from search_svc.adapters.tantivy_ordering import page_by_prior, page_by_relevance
-from search_svc.adapters.tantivy_queries import text_query
-from search_svc.adapters.tantivy_search_index import RECORD_PRIOR
+from search_svc.adapters.tantivy_queries import WORD_MATCHED, partial_query, text_query
+from search_svc.adapters.tantivy_search_index import FALLBACK_PRIOR, RECORD_PRIOR
 from search_svc.adapters.tantivy_summaries import summary
 from search_svc.domain.movie import Actor, Movie, Writer
 
@@ -128,3 +130,32 @@ def test_past_the_deepest_look_tantivy_weighs(searcher: tantivy.Searcher, monkey
     weighed, tantivys, counting = both(searcher, "comet vale", 0, 10)
     assert ids(searcher, weighed) == ids(searcher, tantivys)
     assert counting.searches[-1][1] == RECORD_PRIOR.field
+
+
+def words_first(searcher: tantivy.Searcher, query: tantivy.Query) -> list[str]:
+    """Every hit of the fallback by words matched, then text score × multiplier, then id: the whole definition."""
+    total = searcher.search(query, limit=1).count  # type: ignore[attr-defined]
+    weighed = []
+    for score, address in searcher.search(query, limit=total).hits:
+        words = math.floor(score / WORD_MATCHED)
+        weight = searcher.fast_field_values(RECORD_PRIOR.field, [address])[0] or 0.0
+        text = struct.unpack("f", struct.pack("f", (score - words * WORD_MATCHED) * math.log2(2 + weight)))[0]
+        weighed.append((-words, -text, summary(searcher, address).id))
+    return [movie_id for *_, movie_id in sorted(weighed)]
+
+
+@pytest.mark.parametrize("text", ["comet qzxwv river", "silent winter nothing", "train harbour vale night qzxwv"])
+@pytest.mark.parametrize(("offset", "limit", "min_depth"), [(0, 10, 64), (20, 30, 64), (0, 10, 1), (100, 50, 1)])
+def test_the_fallback_weighs_text_scores_among_movies_matching_as_many_words(
+    searcher: tantivy.Searcher, monkeypatch: pytest.MonkeyPatch, text: str, offset: int, limit: int, min_depth: int
+) -> None:
+    monkeypatch.setattr(tantivy_ordering, "PRIOR_DEPTH", min_depth)
+    monkeypatch.setattr(tantivy_ordering, "MIN_PRIOR_DEPTH", min_depth)
+    query = partial_query(searcher, text)
+    assert query is not None
+    page, total = page_by_prior(searcher, query, FALLBACK_PRIOR, offset=offset, limit=limit)
+    expected = words_first(searcher, query)
+    assert ([summary(searcher, address).id for address in page], total) == (
+        expected[offset : offset + limit],
+        len(expected),
+    )
