@@ -122,21 +122,27 @@ def page_by_prior(
     best hits by score alone are weighed (one fast-field read), and re-sorted. A hit further down scores at most
     the last one's score, so its product is at most that times the largest multiplier: when the page's last product
     is above that, nothing further down can reach the page or tie with it, and the page is exact. Otherwise more
-    hits of the same search are weighed, then every hit (`_weighed_whole`)."""
+    hits of the same search are weighed, then every hit (`_weighed_whole`). Where the page's last product only
+    equals that bound, the ties are ordered by id among the hits weighed (see below), not among all hits: a run of
+    equal products is followed a bounded depth here, as it is in `page_by_relevance`."""
     end = offset + limit
     if end * PRIOR_DEPTH > MAX_PRIOR_DEPTH:
         return _weighed_whole(searcher, query, prior, offset=offset, end=end)
     ceiling = _multiplier(prior.ceiling)
     depth = max(PRIOR_DEPTH * end, MIN_PRIOR_DEPTH)
-    result = searcher.search(query, limit=min(depth * PRIOR_FETCH, MAX_PRIOR_DEPTH))
+    result = searcher.search(query, limit=min(max(depth * PRIOR_FETCH, end + MAX_TIE_RUN), MAX_PRIOR_DEPTH))
     hits, total = result.hits, hit_count(result)
     while True:
         weighed = hits[:depth]
         places = _places(searcher, prior, weighed)
         if len(weighed) == total:
             return _page_of_places(searcher, places, weighed, offset, end), total
-        words, text = _place(weighed[-1][0], ceiling, prior.per_word)
-        if len(places) >= end and places[end - 1][:2] < (words, text):
+        best_beyond = _place(weighed[-1][0], ceiling, prior.per_word)
+        last = places[end - 1][:2] if len(places) >= end else best_beyond
+        # A hit further down may tie with the page's last one (a broad search's best hits often share one score and
+        # the full weight): ties are then ordered among the hits weighed, when they reach MAX_TIE_RUN past the page,
+        # as far as `page_by_relevance` follows a tie.
+        if last < best_beyond or (last == best_beyond and len(weighed) >= end + MAX_TIE_RUN):
             return _page_of_places(searcher, places, weighed, offset, end), total
         if depth >= len(hits):
             return _weighed_whole(searcher, query, prior, offset=offset, end=end, total=total)

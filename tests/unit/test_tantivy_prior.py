@@ -109,7 +109,7 @@ def test_weighing_few_hits_weighs_more_of_the_same_search(
     weighed, tantivys, counting = both(searcher, "comet vale", 0, 10)
     assert ids(searcher, weighed) == ids(searcher, tantivys)
     # The first ten by score are not the first ten by product: more were weighed, all from the one search.
-    assert counting.searches == [(1000, None)]
+    assert counting.searches == [(1010, None)]
 
 
 def test_then_every_hit_is_weighed_when_they_are_few(
@@ -118,6 +118,7 @@ def test_then_every_hit_is_weighed_when_they_are_few(
     monkeypatch.setattr(tantivy_ordering, "PRIOR_DEPTH", 1)
     monkeypatch.setattr(tantivy_ordering, "MIN_PRIOR_DEPTH", 1)
     monkeypatch.setattr(tantivy_ordering, "PRIOR_FETCH", 2)
+    monkeypatch.setattr(tantivy_ordering, "MAX_TIE_RUN", 5)
     (page, total), tantivys, counting = both(searcher, "comet vale", 0, 10)
     assert ids(searcher, (page, total)) == ids(searcher, tantivys)
     assert counting.searches == [(20, None), (total, None)]
@@ -159,3 +160,43 @@ def test_the_fallback_weighs_text_scores_among_movies_matching_as_many_words(
         expected[offset : offset + limit],
         len(expected),
     )
+
+
+def test_a_tie_reaching_past_the_hits_weighed_is_ordered_among_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    # 300 copies of one full record: one score, one weight. A hit further down can only tie with the page; the tie is
+    # ordered by id among the hits weighed, which reach MAX_TIE_RUN past the page, without weighing every hit.
+    index = tantivy.Index(tantivy_schema.schema())
+    tantivy_schema.register_analyzers(index)
+    writer = index.writer(heap_size=15_000_000, num_threads=1)
+    cast_of_three = tuple(Actor(k, f"Actor {k}") for k in range(3))
+    copies = [f"c{n:03d}" for n in random.Random(3).sample(range(300), 300)]
+    for movie_id in copies:
+        writer.add_document(
+            tantivy_schema.document(
+                Movie(
+                    movie_id,
+                    "Harbour Night",
+                    PLOT,
+                    None,
+                    ("Western",),
+                    ("Nora Quill",),
+                    cast_of_three,
+                    (Writer("w", "Tess Ford"),),
+                )
+            )
+        )
+    writer.commit()
+    index.reload()
+    searcher = index.searcher()
+    monkeypatch.setattr(tantivy_ordering, "PRIOR_DEPTH", 1)
+    monkeypatch.setattr(tantivy_ordering, "MIN_PRIOR_DEPTH", 1)
+    monkeypatch.setattr(tantivy_ordering, "PRIOR_FETCH", 2)
+    monkeypatch.setattr(tantivy_ordering, "MAX_TIE_RUN", 20)
+    query = text_query(searcher, "harbour night")
+    assert query is not None
+    counting = CountingSearcher(searcher)
+    page, total = page_by_prior(cast("tantivy.Searcher", counting), query, RECORD_PRIOR, offset=0, limit=10)
+    found = [summary(searcher, address).id for address in page]
+    assert (len(found), total) == (10, 300)
+    assert found == sorted(found)
+    assert counting.searches == [(30, None)]
