@@ -33,6 +33,8 @@ MIN_PRIOR_DEPTH = 64
 WIDEN_PRIOR = 2
 PRIOR_FETCH = 8
 MAX_PRIOR_DEPTH = 4_096
+# The fallback weighs at most this many hits, the best by score (past MAX_RESULT_WINDOW, the deepest page served).
+MAX_WEIGHED = 16_384
 
 _ORDERS = {SortOrder.ASC: tantivy.Order.Asc, SortOrder.DESC: tantivy.Order.Desc}
 
@@ -152,13 +154,15 @@ def page_by_prior(
 def _weighed_whole(
     searcher: tantivy.Searcher, query: tantivy.Query, prior: Prior, *, offset: int, end: int, total: int | None = None
 ) -> tuple[list[tantivy.DocAddress], int]:
-    """The page with every hit weighed: here if they are few (or words are counted, which tantivy cannot weigh), by
-    tantivy's `weight_by_field` if they are many."""
+    """The page with every hit weighed: here if they are few, by tantivy's `weight_by_field` if they are many. Words
+    counted (which tantivy cannot weigh) are weighed here, the best MAX_WEIGHED hits by score only: a deep page of a
+    broad fallback would otherwise weigh every match (264k hits on 1M movies: 0.46 s of CPU; capped, 0.13 s, beside
+    0.10 s for the same page unweighed, measured on a busy machine)."""
     if prior.per_word is None and (total is None or total > MAX_PRIOR_DEPTH):
         return page_by_relevance(searcher, query, offset=offset, limit=end - offset, weight=prior.field)
     if total is None:
         total = hit_count(searcher.search(query, limit=1))
-    hits = searcher.search(query, limit=max(total, 1), count=False).hits
+    hits = searcher.search(query, limit=max(min(total, MAX_WEIGHED), 1), count=False).hits
     return _page_of_places(searcher, _places(searcher, prior, hits), hits, offset, end), total
 
 

@@ -133,11 +133,12 @@ def test_past_the_deepest_look_tantivy_weighs(searcher: tantivy.Searcher, monkey
     assert counting.searches[-1][1] == RECORD_PRIOR.field
 
 
-def words_first(searcher: tantivy.Searcher, query: tantivy.Query) -> list[str]:
-    """Every hit of the fallback by words matched, then text score × multiplier, then id: the whole definition."""
+def words_first(searcher: tantivy.Searcher, query: tantivy.Query, depth: int | None = None) -> list[str]:
+    """Every hit of the fallback (or the best `depth` by score) by words matched, then text score × multiplier, then
+    id: the whole definition."""
     total = searcher.search(query, limit=1).count  # type: ignore[attr-defined]
     weighed = []
-    for score, address in searcher.search(query, limit=total).hits:
+    for score, address in searcher.search(query, limit=depth or total).hits:
         words = math.floor(score / WORD_MATCHED)
         weight = searcher.fast_field_values(RECORD_PRIOR.field, [address])[0] or 0.0
         text = struct.unpack("f", struct.pack("f", (score - words * WORD_MATCHED) * math.log2(2 + weight)))[0]
@@ -200,3 +201,18 @@ def test_a_tie_reaching_past_the_hits_weighed_is_ordered_among_them(monkeypatch:
     assert (len(found), total) == (10, 300)
     assert found == sorted(found)
     assert counting.searches == [(30, None)]
+
+
+def test_a_deep_fallback_page_weighs_a_bounded_number_of_hits(
+    searcher: tantivy.Searcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tantivy_ordering, "MAX_PRIOR_DEPTH", 100)
+    monkeypatch.setattr(tantivy_ordering, "MAX_WEIGHED", 150)
+    query = partial_query(searcher, "comet qzxwv river")
+    assert query is not None
+    counting = CountingSearcher(searcher)
+    page, total = page_by_prior(cast("tantivy.Searcher", counting), query, FALLBACK_PRIOR, offset=40, limit=10)
+    assert total > 150
+    assert counting.searches[-1] == (150, None)
+    # The best 150 by score, weighed: the page is theirs, in the fallback's order.
+    assert [summary(searcher, address).id for address in page] == words_first(searcher, query, 150)[40:50]
