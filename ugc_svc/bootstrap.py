@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from cinemesh.ugc.v1 import ugc_pb2_grpc
 
 from meshkit.adapters import report_adapter
+from meshkit.avro_wire import AvroSchema
 from meshkit.background import BackgroundTask
 from meshkit.bundled_schemas import value_subject
 from meshkit.errors import Unavailable
@@ -22,6 +23,7 @@ from meshkit.record_publisher import RecordPublisher
 from meshkit.server import GrpcService
 from meshkit.writer_schemas import WriterSchemas
 from ugc_svc.adapters.avro_record_decoder import AvroRecordDecoder
+from ugc_svc.adapters.bus_event_publisher import BusEventPublisher
 from ugc_svc.adapters.bus_rating_log import BusRatingLog
 from ugc_svc.adapters.playback_event_avro import from_record as playback_from_record
 from ugc_svc.adapters.playback_event_avro import playback_schema
@@ -39,33 +41,28 @@ log = logging.getLogger(__name__)
 
 
 async def open_event_publisher(settings: UgcSettings) -> EventPublisher:
-    """The profile's event bus, checked: the embedded log opened and its schema registered, or the registry
-    holding the bundled schema (FailedPrecondition naming `make schemas` otherwise)."""
-    if settings.profile == "embedded":
-        from ugc_svc.adapters.sqlite_event_publisher import SqliteEventPublisher  # noqa: PLC0415
-
-        return await SqliteEventPublisher.open(
-            settings.event_log_path,
-            topic=settings.events_topic,
-            partitions=settings.event_log_partitions,
-            ack_timeout=settings.event_bus_timeout_seconds,
-        )
-    from ugc_svc.adapters.kafka_event_publisher import KafkaEventPublisher  # noqa: PLC0415
-
-    return await KafkaEventPublisher.open(
-        settings.kafka_bootstrap_servers,
-        registry_url=settings.schema_registry_url,
-        topic=settings.events_topic,
-        ack_timeout=settings.event_bus_timeout_seconds,
-        registry_timeout=settings.schema_registry_timeout_seconds,
-    )
+    """Playback events on the profile's bus, checked as `open_bus_publisher` checks them."""
+    schema = playback_schema()
+    publisher, schema_id = await open_bus_publisher(settings, settings.events_topic, schema, "playback_event")
+    return BusEventPublisher(publisher, topic=settings.events_topic, schema=schema, schema_id=schema_id)
 
 
 async def open_rating_log(settings: UgcSettings) -> RatingLog:
-    """The ratings log on the profile's bus, its schema's id known (registered in the embedded registry; looked up
-    in the production one, FailedPrecondition naming `make schemas` when missing)."""
+    """Rating changes on the profile's bus, checked as `open_bus_publisher` checks them."""
     schema = rating_schema()
-    subject = value_subject(settings.ratings_topic)
+    publisher, schema_id = await open_bus_publisher(settings, settings.ratings_topic, schema, "rating_change")
+    return BusRatingLog(publisher, topic=settings.ratings_topic, schema=schema, schema_id=schema_id)
+
+
+async def open_bus_publisher(
+    settings: UgcSettings, topic: str, schema: AvroSchema, name: str
+) -> tuple[RecordPublisher, int]:
+    """A publisher on the profile's bus for `topic`, and the id its records are framed with (the bundled
+    `<name>.avsc`). Embedded: the log opened, the topic created and the schema registered in the log's own
+    registry (registering again returns the same id). Production: the registry must already hold the schema under
+    the topic's value subject and the brokers the topic (FailedPrecondition naming `make schemas` otherwise), so a
+    schema change goes through the registry's compatibility check before any producer writes with it."""
+    subject = value_subject(topic)
     timeout = settings.event_bus_timeout_seconds
     if settings.profile == "embedded":
         from meshkit.embedded_log import EmbeddedLog  # noqa: PLC0415
@@ -75,7 +72,7 @@ async def open_rating_log(settings: UgcSettings) -> RatingLog:
         def prepare() -> int:
             log_file = EmbeddedLog(settings.event_log_path, busy_timeout=timeout)
             try:
-                log_file.ensure_topic(settings.ratings_topic, settings.event_log_partitions)
+                log_file.ensure_topic(topic, settings.event_log_partitions)
                 return EmbeddedSchemaRegistry(log_file).register(subject, schema)
             finally:
                 log_file.close()
@@ -84,7 +81,7 @@ async def open_rating_log(settings: UgcSettings) -> RatingLog:
         publisher: RecordPublisher = await SqliteRecordPublisher.open(settings.event_log_path, ack_timeout=timeout)
     else:
         from meshkit.kafka_record_publisher import KafkaRecordPublisher  # noqa: PLC0415
-        from ugc_svc.adapters.kafka_event_publisher import registered_schema_id  # noqa: PLC0415
+        from meshkit.registry_schema_ids import registered_schema_id  # noqa: PLC0415
 
         schema_id = await asyncio.to_thread(
             registered_schema_id,
@@ -92,11 +89,18 @@ async def open_rating_log(settings: UgcSettings) -> RatingLog:
             subject,
             schema,
             settings.schema_registry_timeout_seconds,
-            "rating_change",
+            name,
         )
-        publisher = KafkaRecordPublisher(settings.kafka_bootstrap_servers, ack_timeout=timeout)
+        kafka = KafkaRecordPublisher(settings.kafka_bootstrap_servers, ack_timeout=timeout)
+        try:
+            partitions = await asyncio.to_thread(kafka.partitions, topic)
+        except BaseException:
+            await kafka.close()
+            raise
+        log.info("publishing to %s (%d partitions), schema id %d", topic, partitions, schema_id)
+        publisher = kafka
     report_adapter("record_publisher", publisher)
-    return BusRatingLog(publisher, topic=settings.ratings_topic, schema=schema, schema_id=schema_id)
+    return publisher, schema_id
 
 
 def consumer_factory(settings: UgcSettings, group: str) -> Callable[[], Awaitable[EventConsumer]]:

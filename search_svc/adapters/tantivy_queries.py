@@ -3,10 +3,11 @@
 Text, per reading of the query (as typed, then in the other keyboard layout at a lower boost and without typos):
 each analysed word must match; it scores its best field (title over people over genre over description, BM25), and
 the whole text found as a phrase in the title scores more.
-In a field that lacks the word as typed, a term one typo away (two from 8 letters, first letter kept; in titles
-and names the word unstemmed too) counts flat at a share of that field's weight. A reading made only of stop words
-must find them all among the title's words. Suggestions match titles only: finished words as in search, the last
-one as the start of a title word (or the whole of one).
+In titles (unless more than two movies' titles hold the word as typed) and in names, a term one typo away (two from
+8 letters, first letter kept; in titles the stem or the word as written, in names the word as written) counts at a
+share of that field's weight, by the rarity of what it reaches (and in titles by the title's length, as BM25 weighs
+a word typed right). A reading made only of stop words must find them all among the title's words. Suggestions match
+titles only: finished words as in search, the last one as the start of a title word (or the whole of one).
 """
 
 from __future__ import annotations
@@ -18,12 +19,19 @@ import tantivy
 
 from search_svc.adapters import tantivy_schema as schema
 from search_svc.adapters.tantivy_searcher_cache import SearcherCache
+from search_svc.domain.edits import edits
 from search_svc.domain.text import fold_yo, layout_variants, transliterated, transliteration
 from search_svc.domain.video_query import VideoQuery
 
-FIELD_BOOSTS = {schema.TITLE: 5.0, schema.PEOPLE: 3.0, schema.GENRE_TEXT: 2.0, schema.DESCRIPTION: 1.0}
-# A typo match scores this share of its field's boost, flat: BM25 of an exact match is usually worth more.
+# OpenSearch's field boosts (opensearch_queries), times 5/4: the engines weigh a title against a name, a genre and a
+# plot alike. With names at 3 (a director's at 4.5) a credit weighed nearly as much as a title, and the engines
+# answered mixed searches differently ("terminator кэмерон": Cameron's other films above "Terminator 2").
+FIELD_BOOSTS = {schema.TITLE: 5.0, schema.PEOPLE: 1.25, schema.GENRE_TEXT: 1.25, schema.DESCRIPTION: 0.625}
+# A typo match scores this share of its field's boost (in a title, of one of average length: `_typo_by_length`).
 TYPO_SHARE = 0.5
+# What a typo match in a title weighs, as a share of the above, in a movie it reached through none of the terms it
+# was scored by.
+UNREACHED_TYPO_SHARE = 0.5
 # A word found in several fields counts a little more than in its best one alone.
 TIE_BREAKER = 0.1
 OTHER_LAYOUT_BOOST = 0.5
@@ -36,9 +44,18 @@ TRANSLITERATION_BOOST = 0.5
 ONE_TYPO, TWO_TYPOS = 4, 8
 # A name this short (Tim, Jon, Сэм) allows one typo in the people field, when other words come with it.
 SHORT_NAME = 3
-# A word the field holds in this few movies may still be a slip for a commoner one ("carie fisher": one credit
-# holds a Carie), so its typos are looked for too, as OpenSearch looks for a word's typos beside the word itself.
+# Typos are looked for where OpenSearch looks for them (opensearch_queries): in titles, and in names as written. A
+# slip matching a word of some plot or genre found films by chance ("2049" reached a plot's "2019"), and a name's stem
+# is shared by other names ("wiliams" is one edit from "william", the stem of William and of Williams).
+TYPO_FIELDS = (schema.TITLE, schema.PEOPLE)
+UNSTEMMED_TYPOS_ONLY = frozenset({schema.PEOPLE})
+# Names are looked for beside every word, as OpenSearch does: a credit or three holding "Dana" does not make "dana
+# corwin" mean anyone but Dane Corwin. A title word held as typed by more than RARE_AS_TYPED movies is taken as meant:
+# its neighbours among titles add up to much of the index and are scored on every search holding the word (with them,
+# a search for a common word of 100 000 synthetic titles cost half as much CPU again), and on the judged queries they
+# changed no figure.
 RARE_AS_TYPED = 2
+TYPOS_BESIDE_TYPED = frozenset({schema.PEOPLE})
 LEMMA_BOOSTS = {
     schema.TITLE_LEMMAS: FIELD_BOOSTS[schema.TITLE],
     schema.DESCRIPTION_LEMMAS: FIELD_BOOSTS[schema.DESCRIPTION],
@@ -224,14 +241,46 @@ def _built_word(searcher: tantivy.Searcher, term: str, word: str, *, typos: bool
     ]
     if not typos:
         return tantivy.Query.disjunction_max_query(options, tie_breaker=TIE_BREAKER)
-    options += [
-        tantivy.Query.const_score_query(
-            typo, boost * TYPO_SHARE * _rarity(searcher, typo, (name, term, word, short_names))
+    for name in TYPO_FIELDS:
+        forms = _typo_forms(name, term, word, short=short_names and name == schema.PEOPLE)
+        typo = _typo(searcher, name, term, forms)
+        if typo is None:
+            continue
+        weight = FIELD_BOOSTS[name] * TYPO_SHARE * _rarity(searcher, typo, (name, term, word, short_names))
+        options.append(
+            tantivy.Query.const_score_query(typo, weight)
+            if name in NORM_FREE
+            else _typo_by_length(searcher, name, typo, forms, weight)
         )
-        for name, boost in FIELD_BOOSTS.items()
-        if (typo := _typo(searcher, name, term, word, short=short_names and name == schema.PEOPLE)) is not None
-    ]
     return tantivy.Query.disjunction_max_query(options, tie_breaker=TIE_BREAKER)
+
+
+def _typo_by_length(
+    searcher: tantivy.Searcher, name: str, typo: tantivy.Query, forms: list[str], weight: float
+) -> tantivy.Query:
+    """A typo match in a field with length norms, weighing `weight` in a field of average length, more in a shorter
+    one and less in a longer one, as BM25 weighs a word matched as typed (and Lucene a fuzzy match's terms).
+
+    Tantivy scores a fuzzy match flat, so "Тирминатер" weighed the same in «Терминатор» and in «Терминатор 2: Судный
+    день», and an id decided. The terms the typo reaches are looked up among those of the movies it matched (their
+    first letter is the typed word's) and each is scored by BM25, scaled from its own rarity to the typo's. A movie
+    the typo reached through none of them (a word as written whose stem is further off) keeps a flat share."""
+    first = forms[0][0]
+    reached = [
+        found
+        for found, _ in searcher.terms_with_prefix(name, first, filter_query=typo)
+        if any(edits(found[1:], form[1:], _allowed_typos(form)) <= _allowed_typos(form) for form in forms)
+    ]
+    scored = [
+        tantivy.Query.boost_query(term_query(name, found), weight / _idf(searcher, searcher.doc_freq(name, found)))
+        for found in reached
+    ]
+    floor = tantivy.Query.const_score_query(typo, weight * UNREACHED_TYPO_SHARE)
+    return tantivy.Query.disjunction_max_query([floor, *scored])
+
+
+def _allowed_typos(form: str) -> int:
+    return 1 if len(form) < TWO_TYPOS else 2
 
 
 def _scored_term(searcher: tantivy.Searcher, name: str, term: str, boost: float) -> tantivy.Query:
@@ -267,30 +316,35 @@ def _idf(searcher: tantivy.Searcher, found: int) -> float:
     return math.log(1 + (everything - found + 0.5) / (found + 0.5))
 
 
-def _typo(
-    searcher: tantivy.Searcher, name: str, term: str, word: str | None = None, *, short: bool = False
-) -> tantivy.Query | None:
-    """Terms of the field one or two edits from `term` (or from `word`, the same word unstemmed, in the fields
-    that keep words unstemmed too), the first letter kept (see tantivy_schema.FUZZY).
-
-    None when more than RARE_AS_TYPED movies hold `term` in the field: a word found as typed is taken as meant.
-    Besides sparing near misses ("like" for "luke"), this keeps common words fast, whose neighbours would add up to
-    much of the index.
-    """
+def _typo_forms(name: str, term: str, word: str | None = None, *, short: bool = False) -> list[str]:
+    """The forms whose typos are looked for: `term`, and `word` (the same word unstemmed) in the fields that keep
+    words unstemmed too; in UNSTEMMED_TYPOS_ONLY `word` alone. None shorter than a typo allows."""
     shortest = SHORT_NAME if short else ONE_TYPO
-    forms = [term]
-    if word is not None and word != term and name in schema.UNSTEMMED_TYPO_FIELDS:
+    forms = [] if name in UNSTEMMED_TYPOS_ONLY and word is not None else [term]
+    if word is not None and (word != term or not forms) and name in schema.UNSTEMMED_TYPO_FIELDS:
         forms.append(word)
     # The stem may be shorter than the word ("hnks" → "hnk"): the word as written still gets its typo.
-    forms = [form for form in forms if len(form) >= shortest]
-    if not forms or searcher.doc_freq(name, term) > RARE_AS_TYPED:
+    return [form for form in forms if len(form) >= shortest]
+
+
+def _typo(searcher: tantivy.Searcher, name: str, term: str, forms: list[str]) -> tantivy.Query | None:
+    """Terms of the field one or two edits from one of `forms` (`_typo_forms`), the first letter kept (see
+    tantivy_schema.FUZZY); None without forms, or outside TYPOS_BESIDE_TYPED when more than RARE_AS_TYPED movies
+    hold `term` in the field.
+
+    A common word's neighbours weigh little (`_rarity` counts the word's own movies among theirs), so near misses
+    ("like" for "luke") barely move an order.
+    """
+    if not forms:
+        return None
+    if name not in TYPOS_BESIDE_TYPED and searcher.doc_freq(name, term) > RARE_AS_TYPED:
         return None
     queries = [
         tantivy.Query.fuzzy_term_query(
             schema.schema(),
             f"{schema.FUZZY}.{name}.{form[0]}",
             form[1:],
-            distance=1 if len(form) < TWO_TYPOS else 2,
+            distance=_allowed_typos(form),
             transposition_cost_one=True,
         )
         for form in forms
@@ -326,7 +380,7 @@ def _completion(searcher: tantivy.Searcher, text: str) -> tantivy.Query | None:
 
 def _title_word(searcher: tantivy.Searcher, term: str) -> tantivy.Query:
     exact = term_query(schema.TITLE, term)
-    typo = _typo(searcher, schema.TITLE, term)
+    typo = _typo(searcher, schema.TITLE, term, _typo_forms(schema.TITLE, term))
     if typo is None:
         return exact
     return tantivy.Query.disjunction_max_query([exact, tantivy.Query.const_score_query(typo, TYPO_SHARE)])

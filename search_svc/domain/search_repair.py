@@ -10,9 +10,10 @@ which is matching a name, not repairing a mistake) stays as typed.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from search_svc.domain.analysis import STOPWORDS, fold
+from search_svc.domain.edits import edits
 from search_svc.domain.lemmas import word_lemmas
 from search_svc.domain.movie import Movie
 from search_svc.domain.text import is_cyrillic, layout_variants, transliteration
@@ -138,7 +139,7 @@ class _Known:
         for known, spelled in self._spelled.items():
             if not allowed or known[:1] != folded[:1] or abs(len(known) - len(folded)) > allowed:
                 continue
-            distance = _edits(folded, known, allowed)
+            distance = edits(folded, known, allowed)
             if distance <= allowed and (best is None or distance < best[0]):
                 best = (distance, spelled)
         return None if best is None else best[1]
@@ -166,20 +167,3 @@ def _inflected(a: str, b: str) -> bool:
     if is_cyrillic(a):
         return all(letter in _CYRILLIC_ENDING_LETTERS for tail in tails for letter in tail)
     return all(tail in _LATIN_ENDINGS for tail in tails) or set(tails) in _LATIN_SWAPS
-
-
-def _edits(a: Sequence[str], b: Sequence[str], limit: int) -> int:
-    """Damerau–Levenshtein distance (a swap of neighbours is one edit), or limit + 1 once it exceeds `limit`."""
-    previous2: list[int] = []
-    previous = list(range(len(b) + 1))
-    for i in range(1, len(a) + 1):
-        current = [i] + [0] * len(b)
-        for j in range(1, len(b) + 1):
-            cost = 0 if a[i - 1] == b[j - 1] else 1
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                current[j] = min(current[j], previous2[j - 2] + 1)
-        if min(current) > limit:
-            return limit + 1
-        previous2, previous = previous, current
-    return previous[-1]

@@ -153,17 +153,51 @@ MOVIES: tuple[Movie, ...] = (
     # A name typed one letter off that one credit happens to hold as typed: "carie fisher" means Carrie Fisher.
     Movie("m28", "Lantern Bay", "", 6.0, ("Western",), (), (Actor(28, "Carie Lund"),)),
     Movie("m29", "Salt Road", "", 6.5, ("Western",), (), (Actor(29, "Carrie Fisher"),)),
-    # The same pair in the fallback: a bare record under the shorter title, and the film the catalogue knows fully.
-    Movie("m30", "Kestrel Over Dunmore", "A fan film.", 5.0, ("Western",)),
+    # --- how typos and names rank (ids r..: after the m.. block) ---
+    # A surname typed one letter off ("wiliams") is one edit from Williams as written, two from William: a name's
+    # typo is looked for among names as written, not among their stems ("william", the stem of both).
+    Movie("r01", "Dry Creek", "", 6.4, ("Western",), (), (Actor(101, "Vera Williams"),)),
     Movie(
-        "m31",
+        "r02",
+        "Dry Creek Crossing",
+        "A drover and his crew bring the herd across a flooded river before the first snow of the long winter.",
+        7.2,
+        ("Western",),
+        ("Vera Holt",),
+        (Actor(102, "William Crane"), Actor(103, "Ada Pike"), Actor(104, "Roy Dunn")),
+        (Writer("w101", "Vera Holt"),),
+    ),
+    # "dana corwin" means Dane Corwin, though three credits hold a Dana as typed.
+    Movie("r03", "Red Mesa", "", 6.0, ("Western",), (), (Actor(105, "Dana Wolfe"),)),
+    Movie("r04", "Red Mesa Return", "", 6.1, ("Western",), (), (Actor(106, "Dana Pruitt"),)),
+    Movie("r05", "Long Mesa", "", 6.2, ("Western",), ("Dana Marlow",)),
+    Movie("r06", "Cold Spring", "", 6.3, ("Western",), (), (Actor(107, "Dane Corwin"),)),
+    # One title word typed with a slip: the title made of it alone is more about it than a longer one holding it.
+    Movie("r07", "Brimstone Valley Trail Riders", "", 6.0, ("Western",)),
+    Movie("r08", "Brimstone", "", 6.0, ("Western",)),
+    # One word, the title of one film and the name of another's director: the film of that title is the likelier
+    # meaning, though its title is longer than most.
+    Movie(
+        "r09",
+        "Quenby Flats River Road",
+        "Two sisters keep a ferry running on a river that the new railway bridge is about to make useless.",
+        6.6,
+        ("Western",),
+    ),
+    Movie("r10", "Dust Devil", "", 6.6, ("Western",), ("Hank Quenby",)),
+    # --- the prior in the fallback (ids s..: after the r.. block) ---
+    # The pair of m26/m27 in the fallback: a bare record under the shorter title, and the film the catalogue knows
+    # fully.
+    Movie("s01", "Kestrel Over Dunmore", "A fan film.", 5.0, ("Western",)),
+    Movie(
+        "s02",
         "Kestrel Over Dunmore: Thaw",
         "A falconer crosses the frozen moor to bring back his brother, and the thaw comes before either can return.",
         6.4,
         ("Western",),
         ("Ida Crane",),
         (Actor(30, "Rob Hale"), Actor(31, "Una Pike"), Actor(32, "Cal Wynn")),
-        (Writer("w23", "Ned Shaw"),),
+        (Writer("w23", "Ned Pryor"),),
     ),
 )
 

@@ -23,8 +23,10 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from meshkit.avro_wire import AvroSchema
 from meshkit.embedded_log import EmbeddedLog
 from meshkit.embedded_schema_registry import EmbeddedSchemaRegistry
+from ugc_svc.bootstrap import open_event_publisher
 from ugc_svc.domain.playback import EventType, PlaybackEvent
 from ugc_svc.ports.event_publisher import EventPublisher
+from ugc_svc.settings import UgcSettings
 
 PARTITIONS = 4
 RUN = uuid.uuid4().hex[:8]
@@ -181,3 +183,30 @@ class LogReader:
             yield log
         finally:
             log.close()
+
+
+async def embedded_publisher(path: Path, topic: str, *, partitions: int, ack_timeout: float) -> EventPublisher:
+    """The embedded profile's publisher, opened as the service opens it."""
+    settings = UgcSettings(
+        profile="embedded",
+        event_log_path=path,
+        events_topic=topic,
+        event_log_partitions=partitions,
+        event_bus_timeout_seconds=ack_timeout,
+    )
+    return await open_event_publisher(settings)
+
+
+async def kafka_publisher(
+    servers: str, *, registry_url: str, topic: str, ack_timeout: float, registry_timeout: float
+) -> EventPublisher:
+    """The production profile's publisher, opened (and checked) as the service opens it."""
+    settings = UgcSettings(
+        profile="production",
+        kafka_bootstrap_servers=servers,
+        schema_registry_url=registry_url,
+        events_topic=topic,
+        event_bus_timeout_seconds=ack_timeout,
+        schema_registry_timeout_seconds=registry_timeout,
+    )
+    return await open_event_publisher(settings)

@@ -28,6 +28,7 @@ from devstack.schemas import register
 from meshkit.avro_wire import AvroSchema, decode, schema_id_of
 from meshkit.bundled_schemas import bundled_schema, value_subject
 from meshkit.errors import FailedPrecondition, Unavailable
+from meshkit.kafka_record_publisher import KafkaRecordPublisher
 from meshkit.partitioner import partition_for
 from tests.contract.event_bus import (
     PARTITIONS,
@@ -37,13 +38,15 @@ from tests.contract.event_bus import (
     Record,
     create_topic,
     delete_topic,
+    embedded_publisher,
     event,
+    kafka_publisher,
     registry_schema,
 )
-from ugc_svc.adapters.kafka_event_publisher import KafkaEventPublisher
+from ugc_svc.adapters.bus_event_publisher import BusEventPublisher
 from ugc_svc.adapters.playback_event_avro import from_record
-from ugc_svc.adapters.sqlite_event_publisher import SqliteEventPublisher
 from ugc_svc.domain.playback import PlaybackEvent
+from ugc_svc.ports.event_publisher import EventPublisher
 
 ADAPTERS = ["sqlite", "kafka"]
 REPO = Path(__file__).resolve().parents[2]
@@ -59,7 +62,7 @@ async def bus(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[B
     if request.param == "sqlite":
         path = tmp_path / "events.sqlite3"
         topic = "contract-events"
-        publisher = await SqliteEventPublisher.open(path, topic=topic, partitions=PARTITIONS, ack_timeout=5.0)
+        publisher = await embedded_publisher(path, topic, partitions=PARTITIONS, ack_timeout=5.0)
         reader = LogReader(path, topic)
         try:
             yield Bus("sqlite", topic, publisher, reader.read, reader.total, reader.schema)
@@ -73,21 +76,19 @@ async def bus(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[B
     topic = create_topic(servers)
     # As `make schemas` does it: the publisher only looks its schema up.
     register(SchemaRegistryClient({"url": url, "timeout": 10}), value_subject(topic), BUNDLED)
-    kafka_publisher = await KafkaEventPublisher.open(
-        servers, registry_url=url, topic=topic, ack_timeout=10.0, registry_timeout=10.0
-    )
+    opened = await kafka_publisher(servers, registry_url=url, topic=topic, ack_timeout=10.0, registry_timeout=10.0)
     kafka_reader = KafkaReader(servers, topic)
     try:
         yield Bus(
             "kafka",
             topic,
-            kafka_publisher,
+            opened,
             kafka_reader.read,
             kafka_reader.total,
             registry_schema(SchemaRegistryClient({"url": url, "timeout": 10})),
         )
     finally:
-        await kafka_publisher.close()
+        await opened.close()
         delete_topic(servers, topic)
 
 
@@ -188,7 +189,7 @@ async def test_an_empty_call_publishes_nothing(bus: Bus) -> None:
 # --- the bus cannot take them: Unavailable within the configured bound ------------------------------------------
 
 
-async def assert_unavailable_in_bound(publisher: KafkaEventPublisher | SqliteEventPublisher) -> float:
+async def assert_unavailable_in_bound(publisher: EventPublisher) -> float:
     started = time.monotonic()
     with pytest.raises(Unavailable):
         async with asyncio.timeout(HANG_GUARD):
@@ -210,8 +211,8 @@ async def test_kafka_unreachable_is_unavailable_within_the_bound(
 ) -> None:
     server = silent_server() if where == "silent server" else None
     port = server.getsockname()[1] if server else free_port()
-    publisher = KafkaEventPublisher(
-        f"127.0.0.1:{port}", topic="unreachable", schema=BUNDLED, schema_id=1, timeout=TIMEOUT
+    publisher = BusEventPublisher(
+        KafkaRecordPublisher(f"127.0.0.1:{port}", ack_timeout=TIMEOUT), topic="unreachable", schema=BUNDLED, schema_id=1
     )
     try:
         elapsed = await assert_unavailable_in_bound(publisher)
@@ -227,7 +228,7 @@ async def test_sqlite_locked_by_another_writer_is_unavailable_within_the_bound(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = tmp_path / "events.sqlite3"
-    publisher = await SqliteEventPublisher.open(path, topic="t", partitions=2, ack_timeout=TIMEOUT)
+    publisher = await embedded_publisher(path, "t", partitions=2, ack_timeout=TIMEOUT)
     holder = sqlite3.connect(path, isolation_level=None)
     try:
         holder.execute("BEGIN IMMEDIATE")  # another process's writer that does not let go
@@ -250,7 +251,7 @@ async def test_sqlite_path_that_cannot_be_written_is_unavailable(tmp_path: Path)
     blocker.write_text("")
     started = time.monotonic()
     with pytest.raises(Unavailable, match="cannot be opened"):
-        await SqliteEventPublisher.open(blocker / "events.sqlite3", topic="t", partitions=2, ack_timeout=TIMEOUT)
+        await embedded_publisher(blocker / "events.sqlite3", "t", partitions=2, ack_timeout=TIMEOUT)
     assert time.monotonic() - started < HANG_GUARD
 
 
@@ -268,14 +269,8 @@ async def test_kafka_producer_that_fails_for_good_is_replaced(
     schema_id = register(
         SchemaRegistryClient({"url": apicurio.endpoints()["url"], "timeout": 10}), value_subject(topic), BUNDLED
     )
-    publisher = KafkaEventPublisher(
-        servers,
-        topic=topic,
-        schema=BUNDLED,
-        schema_id=schema_id,
-        timeout=10.0,
-        producer_config={"enable.gapless.guarantee": True},
-    )
+    producer = KafkaRecordPublisher(servers, ack_timeout=10.0, producer_config={"enable.gapless.guarantee": True})
+    publisher = BusEventPublisher(producer, topic=topic, schema=BUNDLED, schema_id=schema_id)
     try:
         before = event("fatal", 1)
         await publisher.publish([before])
@@ -294,7 +289,7 @@ async def test_kafka_producer_that_fails_for_good_is_replaced(
 
         # The polling thread replaces the producer once it has seen the fatal error.
         deadline = time.monotonic() + 30
-        while publisher.replacements == 0:
+        while producer.replacements == 0:
             assert time.monotonic() < deadline, "the failed producer was not replaced"
             await asyncio.sleep(0.05)
         after = event("fatal", 3)
@@ -311,7 +306,7 @@ async def test_kafka_producer_that_fails_for_good_is_replaced(
     for each in acknowledged:
         assert on_topic.count(each.event_id) == 1, each.event_id
     assert too_large.event_id not in on_topic
-    assert publisher.replacements == 1
+    assert producer.replacements == 1
     assert any("failed for good" in r.getMessage() for r in caplog.records if r.levelname == "ERROR")
     delete_topic(servers, topic)
     with capsys.disabled():  # what the run saw
@@ -328,10 +323,10 @@ _OTHER_PROCESS = textwrap.dedent(
     import asyncio, sys
     from pathlib import Path
     from tests.contract.event_bus import event
-    from ugc_svc.adapters.sqlite_event_publisher import SqliteEventPublisher
+    from tests.contract.event_bus import embedded_publisher
 
     async def main() -> None:
-        publisher = await SqliteEventPublisher.open(Path(sys.argv[1]), topic="writers", partitions=4, ack_timeout=10.0)
+        publisher = await embedded_publisher(Path(sys.argv[1]), "writers", partitions=4, ack_timeout=10.0)
         for n in range(int(sys.argv[2])):
             await publisher.publish([event("other", n), event(f"other-{n % 3}", n)])
         await publisher.close()
@@ -345,7 +340,7 @@ async def test_two_processes_publish_to_the_same_log_file(tmp_path: Path) -> Non
     path = tmp_path / "events.sqlite3"
     calls = 50
     other = await asyncio.create_subprocess_exec(sys.executable, "-c", _OTHER_PROCESS, str(path), str(calls), cwd=REPO)
-    publisher = await SqliteEventPublisher.open(path, topic="writers", partitions=4, ack_timeout=10.0)
+    publisher = await embedded_publisher(path, "writers", partitions=4, ack_timeout=10.0)
     try:
         for n in range(calls):
             await publisher.publish([event("this", n), event(f"this-{n % 3}", n)])
@@ -376,7 +371,7 @@ async def test_two_processes_publish_to_the_same_log_file(tmp_path: Path) -> Non
 async def test_kafka_publisher_refuses_to_start_without_the_registered_schema(apicurio: Apicurio) -> None:
     url = apicurio.endpoints()["url"]
     with pytest.raises(FailedPrecondition, match="make schemas"):
-        await KafkaEventPublisher.open(
+        await kafka_publisher(
             "127.0.0.1:1",
             registry_url=url,
             topic=f"never-registered-{os.getpid()}-{time.time_ns()}",
@@ -394,9 +389,7 @@ async def test_kafka_publisher_refuses_to_start_when_the_subject_holds_another_s
         SchemaRegistryClient({"url": url, "timeout": 10}), value_subject(topic), AvroSchema.parse(json.dumps(other))
     )
     with pytest.raises(FailedPrecondition, match="make schemas"):
-        await KafkaEventPublisher.open(
-            "127.0.0.1:1", registry_url=url, topic=topic, ack_timeout=TIMEOUT, registry_timeout=10.0
-        )
+        await kafka_publisher("127.0.0.1:1", registry_url=url, topic=topic, ack_timeout=TIMEOUT, registry_timeout=10.0)
 
 
 async def test_kafka_publisher_refuses_to_start_without_its_topic(kafka: Kafka, apicurio: Apicurio) -> None:
@@ -406,7 +399,7 @@ async def test_kafka_publisher_refuses_to_start_without_its_topic(kafka: Kafka, 
     register(SchemaRegistryClient({"url": url, "timeout": 10}), value_subject(topic), BUNDLED)
     servers = kafka.endpoints()["bootstrap_servers"]
     with pytest.raises(FailedPrecondition, match=f"Kafka has no topic '{topic}': run `make schemas`"):
-        await KafkaEventPublisher.open(servers, registry_url=url, topic=topic, ack_timeout=5.0, registry_timeout=10.0)
+        await kafka_publisher(servers, registry_url=url, topic=topic, ack_timeout=5.0, registry_timeout=10.0)
     # Asking for it did not create it.
     assert topic not in AdminClient({"bootstrap.servers": servers}).list_topics(timeout=10).topics
 
@@ -417,7 +410,7 @@ async def test_kafka_publisher_with_the_brokers_down_does_not_start(apicurio: Ap
     register(SchemaRegistryClient({"url": url, "timeout": 10}), value_subject(topic), BUNDLED)
     started = time.monotonic()
     with pytest.raises(Unavailable, match="Kafka cannot be asked"):
-        await KafkaEventPublisher.open(
+        await kafka_publisher(
             f"127.0.0.1:{free_port()}", registry_url=url, topic=topic, ack_timeout=TIMEOUT, registry_timeout=10.0
         )
     assert time.monotonic() - started < HANG_GUARD
@@ -425,7 +418,7 @@ async def test_kafka_publisher_with_the_brokers_down_does_not_start(apicurio: Ap
 
 async def test_kafka_publisher_with_the_registry_down_is_unavailable() -> None:
     with pytest.raises(Unavailable):
-        await KafkaEventPublisher.open(
+        await kafka_publisher(
             "127.0.0.1:1",
             registry_url=f"http://127.0.0.1:{free_port()}/apis/ccompat/v7",
             topic="t",

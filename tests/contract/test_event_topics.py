@@ -4,6 +4,7 @@ a topic on its own, so the producer refuses to start until `make schemas` has ru
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -18,8 +19,8 @@ from devstack.engines.apicurio import Apicurio
 from devstack.engines.kafka import Kafka
 from devstack.mesh import free_port
 from devstack.topics import TopicMismatch, TopicSpec, ensure_topics
-from tests.contract.event_bus import create_topic, delete_topic
-from ugc_svc.adapters.kafka_event_publisher import KafkaEventPublisher
+from meshkit.kafka_record_publisher import KafkaRecordPublisher
+from tests.contract.event_bus import create_topic, delete_topic, kafka_publisher
 
 pytestmark = [pytest.mark.kafka, pytest.mark.apicurio]
 REPO = Path(__file__).resolve().parents[2]
@@ -84,14 +85,16 @@ async def test_make_schemas_creates_the_topic_with_the_configured_partitions_onc
         assert f"topic {topic} exists with 5 partitions" in again.stdout
         assert partitions_of(servers, topic) == 5
 
-        # The topic and the schema are all the publisher needs to start; it sees the partitions made.
-        publisher = await KafkaEventPublisher.open(
+        # The topic and the schema are all the publisher needs to start, and it sees the partitions made.
+        publisher = await kafka_publisher(
             servers, registry_url=apicurio.endpoints()["url"], topic=topic, ack_timeout=5.0, registry_timeout=10.0
         )
+        await publisher.close()
+        records = KafkaRecordPublisher(servers, ack_timeout=5.0)
         try:
-            assert publisher.partitions() == 5
+            assert await asyncio.to_thread(records.partitions, topic) == 5
         finally:
-            await publisher.close()
+            await records.close()
     finally:
         delete_topics(servers, [topic, f"{topic}.ratings", f"{topic}.dlq"])
 
