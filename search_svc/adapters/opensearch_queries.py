@@ -152,12 +152,21 @@ def _reading_query(
     if transliterated:
         clauses = [_or_carried_across(clause, word) for clause, word in zip(clauses, content, strict=True)]
     if partial:
-        # A word counts the same in either reading: only its score weighs the reading's boost.
+        # A word counts the same in either reading: only its score weighs the reading's boost, and the record's
+        # completeness, which orders movies matching as many words (`domain.completeness`).
         counted = [
-            {"bool": {"should": [{"constant_score": {"filter": c, "boost": WORD_MATCHED}}, _boosted(c, boost)]}}
+            {
+                "bool": {
+                    "should": [
+                        {"constant_score": {"filter": c, "boost": WORD_MATCHED}},
+                        _weighed_by_record(_boosted(c, boost)),
+                    ]
+                }
+            }
             for c in clauses
         ]
-        return {"bool": {"should": [*counted, _boosted(title_phrase, boost)], "minimum_should_match": 1}}
+        scored_phrase = _weighed_by_record(_boosted(title_phrase, boost))
+        return {"bool": {"should": [*counted, scored_phrase], "minimum_should_match": 1}}
     return {"bool": {"must": clauses, "should": [title_phrase]}}
 
 
@@ -234,7 +243,7 @@ def search_bodies(query: VideoQuery, *, partial: bool = False) -> tuple[dict[str
     start = min(query.offset, MAX_RESULT_WINDOW)
     sort = _sort(query, relevance=matched is not None)
     page: dict[str, Any] = {
-        # Weighed only where relevance orders the page and every word matched (`domain.completeness`).
+        # Weighed where relevance orders the page (`domain.completeness`); the fallback weighs its text scores itself.
         "query": _weighed_by_record(found) if matched is not None and query.sort is None and not partial else found,
         "sort": sort,
         "from": start,

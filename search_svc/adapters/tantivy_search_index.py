@@ -8,15 +8,16 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import tantivy
 
 from meshkit.errors import Unavailable
 from search_svc.adapters import tantivy_schema as schema
-from search_svc.adapters.tantivy_ordering import page_by_relevance, page_in_order, sort_keys
+from search_svc.adapters.tantivy_ordering import Prior, page_by_prior, page_by_relevance, page_in_order, sort_keys
 from search_svc.adapters.tantivy_queries import (
+    WORD_MATCHED,
     all_of,
     completion_query,
     genre_filter,
@@ -25,26 +26,31 @@ from search_svc.adapters.tantivy_queries import (
     term_query,
     text_query,
 )
+from search_svc.adapters.tantivy_searcher_cache import SearcherCache
 from search_svc.adapters.tantivy_summaries import movie, summary
 from search_svc.adapters.tantivy_versions import POINTER, serving_path
+from search_svc.domain.completeness import RECORD_WEIGHT_SCALE
 from search_svc.domain.movie import GenreCount, Movie, VideoPage, VideoSummary
 from search_svc.domain.search_repair import repaired_search, taken_as_typed
 from search_svc.domain.video_query import SortField, SuggestQuery, VideoQuery
 
 MAX_GENRE_BUCKETS = 10_000
 FACET_CACHE_SIZE = 256
+# How fully the catalogue describes a movie (`domain.completeness`): in the fallback, among movies matching as many
+# words.
+RECORD_PRIOR = Prior(schema.RECORD_WEIGHT, RECORD_WEIGHT_SCALE)
+FALLBACK_PRIOR = Prior(schema.RECORD_WEIGHT, RECORD_WEIGHT_SCALE, per_word=WORD_MATCHED)
 
 
-# Genre counts by what they depend on (text and rating range), kept per version: the catalogue's own counts
+# Genre counts by searcher and what they depend on (fallback or not, text, rating range): the catalogue's own counts
 # (no text) are asked for by every listing and cost a pass over every movie.
-FacetCache = dict[tuple[str, float | None, float | None], tuple[GenreCount, ...]]
+_FACETS: SearcherCache[tuple[str, float | None, float | None], tuple[GenreCount, ...]] = SearcherCache(FACET_CACHE_SIZE)
 
 
 @dataclass
 class _Version:
     identity: tuple[int, int, int]
     searcher: tantivy.Searcher
-    facets: FacetCache = field(default_factory=dict)
 
 
 class TantivySearchIndex:
@@ -72,8 +78,7 @@ class TantivySearchIndex:
         self._version = None
 
     def _search(self, query: VideoQuery) -> VideoPage:
-        version = self._current()
-        return search_page(version.searcher, query, version.facets)
+        return search_page(self._current().searcher, query)
 
     def _get(self, movie_id: str) -> Movie | None:
         return find_movie(self._current().searcher, movie_id)
@@ -123,13 +128,13 @@ def _nothing_published(directory: Path) -> Unavailable:
 # --- answers ---------------------------------------------------------------------------------------------------
 
 
-def search_page(searcher: tantivy.Searcher, query: VideoQuery, facets: FacetCache | None = None) -> VideoPage:
+def search_page(searcher: tantivy.Searcher, query: VideoQuery) -> VideoPage:
     """One page of `query`; relevance ignores `query.order` (best first)."""
-    page = _search_page(searcher, query, facets, text_query)
+    page = _search_page(searcher, query, text_query)
     partial = page.total == 0 and bool(query.text)
     if partial:
         # Nothing holds every word: the movies holding most of them, rather than an empty page.
-        page = _search_page(searcher, query, facets, partial_query, facet_kind="partial")
+        page = _search_page(searcher, query, partial_query, facet_kind="partial")
     if query.text and page.items and not taken_as_typed(query.text, page.items[0].title):
         top = find_movie(searcher, page.items[0].id)
         if top is not None:
@@ -140,7 +145,6 @@ def search_page(searcher: tantivy.Searcher, query: VideoQuery, facets: FacetCach
 def _search_page(
     searcher: tantivy.Searcher,
     query: VideoQuery,
-    facets: FacetCache | None,
     matches: Callable[[tantivy.Searcher, str], tantivy.Query | None],
     facet_kind: str = "",
 ) -> VideoPage:
@@ -150,21 +154,18 @@ def _search_page(
     rated = all_of(matching, *rating_filter(query))
     selected = all_of(rated, *genre_filter(query))
     if query.sort is None and query.text:
-        # Where every word matched, a fuller record weighs more (`domain.completeness`); the fallback ranks by
-        # words matched first, which a multiplier would upset.
-        weight = None if facet_kind else schema.RECORD_WEIGHT
-        addresses, total = page_by_relevance(searcher, selected, offset=query.offset, limit=query.limit, weight=weight)
+        # A fuller record weighs more (`domain.completeness`); in the fallback only among movies matching as many
+        # words, which come first.
+        prior = FALLBACK_PRIOR if facet_kind else RECORD_PRIOR
+        addresses, total = page_by_prior(searcher, selected, prior, offset=query.offset, limit=query.limit)
     else:
         keys = sort_keys(query.sort or SortField.ID, query.order)
         addresses, total = page_in_order(searcher, selected, keys, offset=query.offset, limit=query.limit)
-    facets = {} if facets is None else facets
     facet_key = (f"{facet_kind}\0{query.text}", query.min_rating, query.max_rating)
-    genres = facets.get(facet_key)
+    genres = _FACETS.get(searcher, facet_key)
     if genres is None:
         genres = _genre_counts(searcher, rated)
-        if len(facets) >= FACET_CACHE_SIZE:
-            facets.clear()
-        facets[facet_key] = genres
+        _FACETS.put(searcher, facet_key, genres)
     return VideoPage(tuple(_summaries(searcher, addresses)), total, genres)
 
 

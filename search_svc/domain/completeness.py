@@ -5,11 +5,14 @@ look for is the one the catalogue knows best: "empire strikes back" names the 19
 cast and plot, and also games and shorts of the same title whose records hold a title and little else. A record's
 completeness is a fair stand-in where nothing better exists, and it costs nothing at query time: the loader writes
 `record_weight` into every document, and a search where every word matched multiplies a movie's relevance by
-log2(2 + record_weight) on both engines (tantivy's `weight_by_field`, OpenSearch's `field_value_factor`), so a
-fully described movie scores at most log2(2 + RECORD_WEIGHT_SCALE) ≈ 1.38 times a bare one.
+log2(2 + record_weight) on both engines (tantivy weighs its best hits by score, `tantivy_ordering.page_by_prior`;
+OpenSearch with `field_value_factor`), so a fully described movie scores at most log2(2 + RECORD_WEIGHT_SCALE) ≈ 1.38
+times a bare one.
 
-The fallback (movies holding only some of the words) ranks by how many words matched first, and a multiplier would
-let a fuller record holding fewer words pass one holding more: the prior is not applied there.
+The fallback (movies holding only some of the words) ranks by how many words matched first, and a multiplier on the
+whole score would let a fuller record holding fewer words pass one holding more: there only the text score is
+multiplied, so among movies matching as many words a bare game or fan film no longer passes the film on a shorter
+title.
 """
 
 from __future__ import annotations

@@ -185,6 +185,20 @@ MOVIES: tuple[Movie, ...] = (
         ("Western",),
     ),
     Movie("r10", "Dust Devil", "", 6.6, ("Western",), ("Hank Quenby",)),
+    # --- the prior in the fallback (ids s..: after the r.. block) ---
+    # The pair of m26/m27 in the fallback: a bare record under the shorter title, and the film the catalogue knows
+    # fully.
+    Movie("s01", "Kestrel Over Dunmore", "A fan film.", 5.0, ("Western",)),
+    Movie(
+        "s02",
+        "Kestrel Over Dunmore: Thaw",
+        "A falconer crosses the frozen moor to bring back his brother, and the thaw comes before either can return.",
+        6.4,
+        ("Western",),
+        ("Ida Crane",),
+        (Actor(30, "Rob Hale"), Actor(31, "Una Pike"), Actor(32, "Cal Wynn")),
+        (Writer("w23", "Ned Pryor"),),
+    ),
 )
 
 BY_ID = {movie.id: movie for movie in MOVIES}

@@ -202,6 +202,13 @@ async def test_a_fully_described_movie_ranks_above_a_bare_record_of_the_same_wor
     assert (await ids(index, "comet over vale"))[:2] == ["m27", "m26"]
 
 
+async def test_in_the_fallback_a_fully_described_movie_ranks_above_a_bare_record_of_as_many_words(
+    index: SearchIndex,
+) -> None:
+    # No movie holds "qzxwvkj": both match the other two words, and on the words alone the shorter title scored more.
+    assert (await ids(index, "kestrel dunmore qzxwvkj"))[:2] == ["s02", "s01"]
+
+
 async def test_a_word_few_movies_hold_as_typed_may_still_be_a_typo(index: SearchIndex) -> None:
     # «Lantern Bay» credits a Carie, so "carie" was taken as typed and no movie held both words: the fallback listed
     # both movies, the one credit holding "carie" among them.

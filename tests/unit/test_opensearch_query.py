@@ -216,11 +216,16 @@ def test_suggest_reads_the_other_layout_too() -> None:
     assert '"черное"' in json.dumps(body, ensure_ascii=False)
 
 
-def test_only_a_full_match_ordered_by_relevance_is_weighed_by_the_record() -> None:
+def test_relevance_is_weighed_by_the_record_in_the_fallback_its_text_scores_only() -> None:
     def weighed(built: VideoQuery, *, partial: bool = False) -> bool:
         return bool(found(search_bodies(built, partial=partial)[0]["query"], "field_value_factor"))
 
     assert weighed(query("empire strikes back"))
-    assert not weighed(query("empire strikes back"), partial=True)
     assert not weighed(query("empire strikes back", sort=SortField.IMDB_RATING))
     assert not weighed(query())
+    fallback = search_bodies(query("empire strikes back"), partial=True)[0]["query"]
+    # Words matched count flat, outside the weighing, so movies matching more words still come first.
+    assert "function_score" not in fallback
+    weighings = found(fallback, "function_score")
+    assert weighings
+    assert not [score for weighing in weighings for score in found(weighing, "constant_score")]

@@ -13,7 +13,7 @@ import pytest
 import tantivy
 
 from search_svc.adapters import tantivy_schema
-from search_svc.adapters.tantivy_search_index import FacetCache, search_page, suggestions
+from search_svc.adapters.tantivy_search_index import search_page, suggestions
 from search_svc.domain.movie import Movie
 from search_svc.domain.video_query import SortField, SortOrder, SuggestQuery, VideoQuery
 
@@ -100,12 +100,14 @@ def test_genre_counts_leave_out_the_genre_filter_only(searcher: tantivy.Searcher
     assert [g.genre for g in found.genres] == sorted(counts, key=lambda genre: (-counts[genre], genre))
 
 
-def test_a_reused_facet_cache_answers_the_same(searcher: tantivy.Searcher) -> None:
-    cache: FacetCache = {}
-    first = search_page(searcher, query("елки"), cache)
-    again = search_page(searcher, query("елки", genres=("Horror",)), cache)
-    assert again.genres == first.genres
-    assert len(cache) == 1
+def test_genre_counts_are_kept_for_the_same_text_and_ratings(searcher: tantivy.Searcher) -> None:
+    first = search_page(searcher, query("елки"))
+    again = search_page(searcher, query("елки", genres=("Horror",)))
+    other = search_page(searcher, query("елки", min_rating=8.0))
+    # The genre filter leaves the counts as they were: the same counts, kept, not counted again.
+    assert again.genres is first.genres
+    assert other.genres is not first.genres
+    assert other.genres != first.genres
 
 
 def test_text_without_words_finds_nothing(searcher: tantivy.Searcher) -> None:
