@@ -50,26 +50,61 @@ def page_in_order(
     """The page sorted on the first key, then on the next ones among equal values (the last key must be unique).
 
     Tantivy sorts on one column: its hits up to one past the page have the right values in the right places,
-    only equal values in an arbitrary order; each run of equal values reaching into the page is fetched again,
-    sorted on the remaining keys."""
+    only equal values in an arbitrary order. A run of equal values that the hits hold whole (another value follows
+    it, or the hits are every match) is put in order here, from its members' rows and columns; only a run that may
+    go on past the hits is fetched again, sorted on the remaining keys. A search sorted by rating over a few dozen
+    matches used to search again for each run of equal ratings (15 searches of its text query for one page)."""
     (name, order), rest = keys[0], keys[1:]
     end = offset + limit
     result = searcher.search(query, limit=end + 1 if rest else end, order_by_field=name, order=order)
+    total = hit_count(result)
     if not rest:
-        return [address for _, address in result.hits[offset:end]], hit_count(result)
+        return [address for _, address in result.hits[offset:end]], total
+    runs = [(value, [address for _, address in run]) for value, run in itertools.groupby(result.hits, key=_value)]
+    every_match = len(result.hits) == total
     page: list[tantivy.DocAddress] = []
     start = 0
-    for value, run in itertools.groupby(result.hits, key=lambda hit: hit[0]):
-        members = [address for _, address in run]
+    for n, (value, members) in enumerate(runs):
         low, high = max(start, offset), min(start + len(members), end)
         if low < high:
             if len(members) == 1:
                 page += members
+            elif every_match or n < len(runs) - 1:
+                page += _in_key_order(searcher, members, rest)[low - start : high - start]
             else:
                 equal = all_of(query, _equal(name, value))
                 page += page_in_order(searcher, equal, rest, offset=low - start, limit=high - low)[0]
         start += len(members)
-    return page, hit_count(result)
+    return page, total
+
+
+def _value(hit: tuple[str | float | None, tantivy.DocAddress]) -> str | float | None:
+    return hit[0]
+
+
+def _in_key_order(
+    searcher: tantivy.Searcher, addresses: list[tantivy.DocAddress], keys: Sequence[tuple[str, tantivy.Order]]
+) -> list[tantivy.DocAddress]:
+    """`addresses` sorted on `keys`, as tantivy sorts each (string columns in byte order, which is str's order of
+    their UTF-8): one stable sort a key, the last key first."""
+    ordered = list(addresses)
+    for name, order in reversed(keys):
+        values = _key_values(searcher, name, ordered)
+        ranked = sorted(range(len(ordered)), key=values.__getitem__, reverse=order == tantivy.Order.Desc)
+        ordered = [ordered[i] for i in ranked]
+    return ordered
+
+
+def _key_values(searcher: tantivy.Searcher, name: str, addresses: list[tantivy.DocAddress]) -> list[int | float | str]:
+    """Each movie's value of the sort column `name`: a string column from its listing row (tantivy reads only
+    numeric columns back), a numeric one from the column."""
+    if name == schema.ID:
+        return [summary(searcher, address).id for address in addresses]
+    if name == schema.TITLE_KEY:
+        return [schema.title_key(summary(searcher, address).title) for address in addresses]
+    values = searcher.fast_field_values(name, addresses)
+    # Only the first key may be missing (a movie without a rating); the ones after it are set on every movie.
+    return [value if value is not None else 0 for value in values]
 
 
 def sort_keys(sort: SortField, order: SortOrder) -> list[tuple[str, tantivy.Order]]:
