@@ -91,11 +91,12 @@ def is_stopword(word: str) -> bool:
     return fold(word) in _STOPWORDS
 
 
-def text_query(text: str, *, partial: bool = False) -> dict[str, Any] | None:
+def text_query(text: str, *, partial: bool = False, weighed: bool = True) -> dict[str, Any] | None:
     """Every word matches some field; the other keyboard layout's reading is an alternative. None: no words.
 
     `partial`: the fallback when that finds nothing. Any word may match; a movie matching more words ranks above
-    one matching fewer, then by score, where rarer words and title words weigh more. The other layout's reading
+    one matching fewer, then by score, where rarer words and title words weigh more, and the record's completeness
+    unless `weighed` is False (a page sorted by a field, where scores order nothing). The other layout's reading
     then allows typos too.
     """
     readings = []
@@ -109,6 +110,7 @@ def text_query(text: str, *, partial: bool = False) -> dict[str, Any] | None:
             partial=partial,
             transliterated=partial and rank == 0,
             boost=boost,
+            weighed=weighed,
         )
         if clause is not None:
             # The fallback's reading weighs its boost itself: its words count the same in either reading.
@@ -131,6 +133,7 @@ def _reading_query(
     partial: bool = False,
     transliterated: bool = False,
     boost: float = 1.0,
+    weighed: bool = True,
 ) -> dict[str, Any] | None:
     if not tokens:
         return None
@@ -154,18 +157,19 @@ def _reading_query(
     if partial:
         # A word counts the same in either reading: only its score weighs the reading's boost, and the record's
         # completeness, which orders movies matching as many words (`domain.completeness`).
+        scored = _weighed_by_record if weighed else _unweighed
         counted = [
             {
                 "bool": {
                     "should": [
                         {"constant_score": {"filter": c, "boost": WORD_MATCHED}},
-                        _weighed_by_record(_boosted(c, boost)),
+                        scored(_boosted(c, boost)),
                     ]
                 }
             }
             for c in clauses
         ]
-        scored_phrase = _weighed_by_record(_boosted(title_phrase, boost))
+        scored_phrase = scored(_boosted(title_phrase, boost))
         return {"bool": {"should": [*counted, scored_phrase], "minimum_should_match": 1}}
     return {"bool": {"must": clauses, "should": [title_phrase]}}
 
@@ -232,7 +236,7 @@ def msearch_lines(query: VideoQuery, *, partial: bool = False) -> list[dict[str,
 def search_bodies(query: VideoQuery, *, partial: bool = False) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """The page, and the request counting it when that is a request of its own (None: the page counts itself)."""
     # Text without a single word (punctuation only) asks for nothing: listed as if there were no text.
-    matched = text_query(query.text, partial=partial) if query.text else None
+    matched = text_query(query.text, partial=partial, weighed=query.sort is None) if query.text else None
     filters: list[dict[str, Any]] = []
     if query.min_rating is not None or query.max_rating is not None:
         bounds = {"gte": query.min_rating, "lte": query.max_rating}
@@ -307,6 +311,10 @@ def _weighed_by_record(query: dict[str, Any]) -> dict[str, Any]:
         "weight": 1 / math.log(2),
     }
     return {"function_score": {"query": query, "functions": [factor], "boost_mode": "multiply"}}
+
+
+def _unweighed(query: dict[str, Any]) -> dict[str, Any]:
+    return query
 
 
 def _completion_query(tokens: Sequence[str]) -> dict[str, Any] | None:

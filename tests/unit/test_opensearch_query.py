@@ -229,3 +229,5 @@ def test_relevance_is_weighed_by_the_record_in_the_fallback_its_text_scores_only
     weighings = found(fallback, "function_score")
     assert weighings
     assert not [score for weighing in weighings for score in found(weighing, "constant_score")]
+    # Sorted by a field, the fallback's scores order nothing: no weighing to pay for.
+    assert not weighed(query("empire strikes back", sort=SortField.IMDB_RATING), partial=True)
