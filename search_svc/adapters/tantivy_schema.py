@@ -21,7 +21,7 @@ import base64
 import functools
 import itertools
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import orjson
@@ -199,35 +199,35 @@ def document_json(movie: Movie) -> str:
 def _fields(movie: Movie, card: object) -> dict[str, list[Any]]:
     title = fold_yo(movie.title)
     description = fold_yo(movie.description)
-    title_words = _UNSTEMMED.analyze(title)
-    description_words = _UNSTEMMED.analyze(description)
-    director = [_words(fold_yo(name)) for name in movie.director]
-    actors = [_words(fold_yo(actor.name)) for actor in movie.actors]
-    writers = [_words(fold_yo(writer.name)) for writer in movie.writers]
+    title_words = _text_words(title, unstemmed=True)
+    description_words = _text_words(description, unstemmed=True)
+    director = [_name(fold_yo(name)) for name in movie.director]
+    actors = [_name(fold_yo(actor.name)) for actor in movie.actors]
+    writers = [_name(fold_yo(writer.name)) for writer in movie.writers]
     people = director + actors + writers
-    genres = [_words(fold_yo(genre)) for genre in movie.genre]
+    genres = [_name(fold_yo(genre)) for genre in movie.genre]
     fields: dict[str, list[Any]] = {ID: [movie.id], CARD: [card], TITLE: [_stemmed(title_words)]}
     if people:
-        fields[PEOPLE] = list(map(_stemmed, people))
+        fields[PEOPLE] = [terms for _, terms in people]
     if genres:
-        fields[GENRE_TEXT] = list(map(_stemmed, genres))
+        fields[GENRE_TEXT] = [terms for _, terms in genres]
     if description:
         fields[DESCRIPTION] = [_stemmed(description_words)]
     if director:
-        fields[DIRECTOR] = list(map(_stemmed, director))
+        fields[DIRECTOR] = [terms for _, terms in director]
     if actors:
-        fields[ACTORS] = list(map(_stemmed, actors))
+        fields[ACTORS] = [terms for _, terms in actors]
     if writers:
-        fields[WRITERS] = list(map(_stemmed, writers))
-    fields[TITLE_PLAIN] = [" ".join(_PLAIN.analyze(title))]
+        fields[WRITERS] = [terms for _, terms in writers]
+    fields[TITLE_PLAIN] = [" ".join(_text_words(title, unstemmed=False))]
     fields[TITLE_LEMMAS] = [_lemma_terms(title)]
     if description:
         fields[DESCRIPTION_LEMMAS] = [_lemma_terms(description)]
     fields[FUZZY] = [
         {
             TITLE: _by_first_letter(title_words, _unstemmed_fuzzy_tokens),
-            PEOPLE: _by_first_letter(itertools.chain.from_iterable(people), _unstemmed_fuzzy_tokens),
-            GENRE_TEXT: _by_first_letter(itertools.chain.from_iterable(genres), _fuzzy_tokens),
+            PEOPLE: _by_first_letter(_all_words(people), _unstemmed_fuzzy_tokens),
+            GENRE_TEXT: _by_first_letter(_all_words(genres), _fuzzy_tokens),
             DESCRIPTION: _by_first_letter(description_words, _fuzzy_tokens),
         }
     ]
@@ -277,9 +277,30 @@ def _by_first_letter(words: Iterable[str], tokens: Callable[[str], frozenset[tup
 
 
 @functools.lru_cache(maxsize=_WORD_CACHE)
-def _words(text: str) -> tuple[str, ...]:
-    """The unstemmed analyser's words of a name or a genre, which a catalogue repeats."""
-    return tuple(_UNSTEMMED.analyze(text))
+def _name(text: str) -> tuple[tuple[str, ...], str]:
+    """A name's or a genre's unstemmed words and main-analyser terms: a catalogue repeats them."""
+    words = tuple(_UNSTEMMED.analyze(text))
+    return words, _stemmed(words)
+
+
+def _all_words(names: Iterable[tuple[tuple[str, ...], str]]) -> Iterator[str]:
+    return itertools.chain.from_iterable(words for words, _ in names)
+
+
+# Pieces of text between white space (words with their punctuation) that keep their analysis.
+_PIECE_CACHE = 1 << 17
+
+
+@functools.lru_cache(maxsize=_PIECE_CACHE)
+def _piece(piece: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    return tuple(_PLAIN.analyze(piece)), tuple(_UNSTEMMED.analyze(piece))
+
+
+def _text_words(text: str, *, unstemmed: bool) -> list[str]:
+    """The unstemmed (or the plain) analyser's words of `text`, piece by piece between white space: no word
+    spans white space (TOKEN_PATTERN has none), and each piece's analysis is looked up once while cached, where
+    tantivy's regex tokenizer costs some µs a piece."""
+    return [word for piece in text.split() for word in _piece(piece)[unstemmed]]
 
 
 @functools.lru_cache(maxsize=_WORD_CACHE)
