@@ -278,8 +278,9 @@ def _by_first_letter(words: Iterable[str], tokens: Callable[[str], frozenset[tup
 
 @functools.lru_cache(maxsize=_WORD_CACHE)
 def _name(text: str) -> tuple[tuple[str, ...], str]:
-    """A name's or a genre's unstemmed words and main-analyser terms: a catalogue repeats them."""
-    words = tuple(_UNSTEMMED.analyze(text))
+    """A name's or a genre's unstemmed words and main-analyser terms: a catalogue repeats them (and where it does
+    not, the first names and surnames that make them up)."""
+    words = tuple(_text_words(text, unstemmed=True))
     return words, _stemmed(words)
 
 
