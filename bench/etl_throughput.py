@@ -13,7 +13,8 @@ all alike; the machine's load average is sampled during each run and reported.
 - ETL, one process: the same with `--workers 0`: reading, cleaning and encoding between the engine's batches.
 - raw: the same documents, built beforehand by the ETL's own encoders and held in memory; only loading is timed.
   tantivy: prebuilt tantivy Documents (the fastest form the writer takes) added to an IndexWriter with the ETL's
-  schema, heap and threads; commit, wait for merges, count.
+  schema, heap and threads; commit, wait for merges, count. The schema's text fields hold analysed terms, so the
+  analysis is part of building those documents, outside what this path times, as the reading and cleaning are.
   OpenSearch: the prebuilt batches handed to a version of the ETL's own loader (`add_encoded`), then published:
   the same index settings and mapping, the same `_bulk` requests with the same number in flight (the loader's
   sender thread: one request in flight, the next sent as soon as it returns), refresh, count, alias swap: the raw

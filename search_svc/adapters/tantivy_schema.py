@@ -1,7 +1,10 @@
 """The tantivy index's schema and analysers, configured from `domain.analysis`, and a movie's two forms in it.
 
 Tantivy has no character filter, so ё is folded in Python before text reaches an analysed field (and before a
-query is analysed). Three analysed views of the text exist:
+query is analysed). The analysers run where a document is built (the ETL's worker processes), not in the writer: an
+analysed field holds its terms separated by spaces, which the writer's whitespace tokenizer only cuts apart. The
+terms are the ones the analysers make, each distinct word stemmed once per process, and the writer, which has no
+spare core, does no stemming. Three analysed views of the text exist:
 - the main analyser (tokens, lower case, stop words, Russian then English stems) on every searchable field;
 - the plain analyser (no stop words, no stems) on the title, for queries made only of stop words and for
   completing the word being typed;
@@ -16,8 +19,9 @@ from __future__ import annotations
 
 import base64
 import functools
+import itertools
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import orjson
@@ -54,6 +58,8 @@ RECORD_WEIGHT = "record_weight"
 TITLE_LEMMAS = "title_lemmas"
 DESCRIPTION_LEMMAS = "description_lemmas"
 LEMMA_ANALYZER = "cinemesh_lemma"
+# What the schema's analysed fields are indexed with: their values are already the analysers' terms.
+TERMS_ANALYZER = "cinemesh_terms"
 
 # The searchable fields; each is also a sub-object of FUZZY.
 TEXT_FIELDS = (TITLE, PEOPLE, GENRE_TEXT, DESCRIPTION)
@@ -89,6 +95,13 @@ def _plain_analyzer() -> tantivy.TextAnalyzer:
 _MAIN = _main_analyzer()
 _UNSTEMMED = _main_analyzer(stem=False)
 _PLAIN = _plain_analyzer()
+# The main analyser's last steps alone: one word of the unstemmed analyser's, stemmed as the main analyser would.
+_STEM = functools.reduce(
+    lambda builder, language: builder.filter(tantivy.Filter.stemmer(language)),
+    STEMMERS,
+    tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.raw()),
+).build()
+_TERMS = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build()
 # A typo can hide a word from its stemmer ("strkes" stays whole while "strikes" becomes "strike", two edits
 # apart), so in these fields typos are also looked for among the words as written.
 UNSTEMMED_TYPO_FIELDS = (TITLE, PEOPLE)
@@ -139,10 +152,10 @@ def schema() -> tantivy.Schema:
     builder.add_bytes_field(CARD, stored=True)
     # No positions on the main fields: nothing searches them by phrase.
     for field in TEXT_FIELDS:
-        builder.add_text_field(field, tokenizer_name=MAIN_ANALYZER, index_option="freq")
-    builder.add_text_field(TITLE_PLAIN, tokenizer_name=PLAIN_ANALYZER, index_option="position")
+        builder.add_text_field(field, tokenizer_name=TERMS_ANALYZER, index_option="freq")
+    builder.add_text_field(TITLE_PLAIN, tokenizer_name=TERMS_ANALYZER, index_option="position")
     for field in (TITLE_LEMMAS, DESCRIPTION_LEMMAS):
-        builder.add_text_field(field, tokenizer_name=LEMMA_ANALYZER, index_option="freq")
+        builder.add_text_field(field, tokenizer_name=TERMS_ANALYZER, index_option="freq")
     builder.add_json_field(FUZZY, tokenizer_name="raw", index_option="basic")
     builder.add_text_field(GENRE, fast=True, tokenizer_name="raw", index_option="basic")
     builder.add_text_field(TITLE_KEY, fast=True, tokenizer_name="raw", index_option="basic")
@@ -159,12 +172,14 @@ def schema() -> tantivy.Schema:
     # Added last, so that the fields before them keep their numbers (a version written before them still needs the
     # catalogue loaded again to be searched by part).
     for field in ROLE_FIELDS:
-        builder.add_text_field(field, tokenizer_name=MAIN_ANALYZER, index_option="freq")
+        builder.add_text_field(field, tokenizer_name=TERMS_ANALYZER, index_option="freq")
     builder.add_float_field(RECORD_WEIGHT, fast=True)
     return builder.build()
 
 
 def register_analyzers(index: tantivy.Index) -> None:
+    index.register_tokenizer(TERMS_ANALYZER, _TERMS)
+    # Named by the versions written before the analysis moved out of the writer.
     index.register_tokenizer(MAIN_ANALYZER, _MAIN)
     index.register_tokenizer(PLAIN_ANALYZER, _PLAIN)
     index.register_tokenizer(LEMMA_ANALYZER, _UNSTEMMED)
@@ -184,34 +199,36 @@ def document_json(movie: Movie) -> str:
 def _fields(movie: Movie, card: object) -> dict[str, list[Any]]:
     title = fold_yo(movie.title)
     description = fold_yo(movie.description)
-    director = [fold_yo(name) for name in movie.director]
-    actors = [fold_yo(actor.name) for actor in movie.actors]
-    writers = [fold_yo(writer.name) for writer in movie.writers]
+    title_words = _text_words(title, unstemmed=True)
+    description_words = _text_words(description, unstemmed=True)
+    director = [_name(fold_yo(name)) for name in movie.director]
+    actors = [_name(fold_yo(actor.name)) for actor in movie.actors]
+    writers = [_name(fold_yo(writer.name)) for writer in movie.writers]
     people = director + actors + writers
-    genres = [fold_yo(genre) for genre in movie.genre]
-    fields: dict[str, list[Any]] = {ID: [movie.id], CARD: [card], TITLE: [title]}
+    genres = [_name(fold_yo(genre)) for genre in movie.genre]
+    fields: dict[str, list[Any]] = {ID: [movie.id], CARD: [card], TITLE: [_stemmed(title_words)]}
     if people:
-        fields[PEOPLE] = people
+        fields[PEOPLE] = [terms for _, terms in people]
     if genres:
-        fields[GENRE_TEXT] = genres
+        fields[GENRE_TEXT] = [terms for _, terms in genres]
     if description:
-        fields[DESCRIPTION] = [description]
+        fields[DESCRIPTION] = [_stemmed(description_words)]
     if director:
-        fields[DIRECTOR] = director
+        fields[DIRECTOR] = [terms for _, terms in director]
     if actors:
-        fields[ACTORS] = actors
+        fields[ACTORS] = [terms for _, terms in actors]
     if writers:
-        fields[WRITERS] = writers
-    fields[TITLE_PLAIN] = [title]
-    fields[TITLE_LEMMAS] = [_lemma_text(title)]
+        fields[WRITERS] = [terms for _, terms in writers]
+    fields[TITLE_PLAIN] = [" ".join(_text_words(title, unstemmed=False))]
+    fields[TITLE_LEMMAS] = [_lemma_terms(title)]
     if description:
-        fields[DESCRIPTION_LEMMAS] = [_lemma_text(description)]
+        fields[DESCRIPTION_LEMMAS] = [_lemma_terms(description)]
     fields[FUZZY] = [
         {
-            TITLE: _by_first_letter(_UNSTEMMED.analyze(title), _unstemmed_fuzzy_tokens),
-            PEOPLE: _by_first_letter(_UNSTEMMED.analyze("\n".join(people)), _unstemmed_fuzzy_tokens),
-            GENRE_TEXT: _by_first_letter(_UNSTEMMED.analyze("\n".join(genres)), _fuzzy_tokens),
-            DESCRIPTION: _by_first_letter(_UNSTEMMED.analyze(description), _fuzzy_tokens),
+            TITLE: _by_first_letter(title_words, _unstemmed_fuzzy_tokens),
+            PEOPLE: _by_first_letter(_all_words(people), _unstemmed_fuzzy_tokens),
+            GENRE_TEXT: _by_first_letter(_all_words(genres), _fuzzy_tokens),
+            DESCRIPTION: _by_first_letter(description_words, _fuzzy_tokens),
         }
     ]
     if movie.genre:
@@ -260,13 +277,53 @@ def _by_first_letter(words: Iterable[str], tokens: Callable[[str], frozenset[tup
 
 
 @functools.lru_cache(maxsize=_WORD_CACHE)
-def _word_lemmas_text(word: str) -> str:
-    return " ".join(word_lemmas(word))
+def _name(text: str) -> tuple[tuple[str, ...], str]:
+    """A name's or a genre's unstemmed words and main-analyser terms: a catalogue repeats them (and where it does
+    not, the first names and surnames that make them up)."""
+    words = tuple(_text_words(text, unstemmed=True))
+    return words, _stemmed(words)
 
 
-def _lemma_text(text: str) -> str:
-    """lemma_text(text), the words' lemmas looked up once per distinct word (it is the same string)."""
-    return " ".join(filter(None, map(_word_lemmas_text, _WORD.findall(text))))
+def _all_words(names: Iterable[tuple[tuple[str, ...], str]]) -> Iterator[str]:
+    return itertools.chain.from_iterable(words for words, _ in names)
+
+
+# Pieces of text between white space (words with their punctuation) that keep their analysis.
+_PIECE_CACHE = 1 << 17
+
+
+@functools.lru_cache(maxsize=_PIECE_CACHE)
+def _piece(piece: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    return tuple(_PLAIN.analyze(piece)), tuple(_UNSTEMMED.analyze(piece))
+
+
+def _text_words(text: str, *, unstemmed: bool) -> list[str]:
+    """The unstemmed (or the plain) analyser's words of `text`, piece by piece between white space: no word
+    spans white space (TOKEN_PATTERN has none), and each piece's analysis is looked up once while cached, where
+    tantivy's regex tokenizer costs some µs a piece."""
+    return [word for piece in text.split() for word in _piece(piece)[unstemmed]]
+
+
+@functools.lru_cache(maxsize=_WORD_CACHE)
+def _stem(word: str) -> str:
+    """One word of the unstemmed analyser's as the main analyser indexes it (it stems token by token)."""
+    return " ".join(_STEM.analyze(word))
+
+
+def _stemmed(words: Iterable[str]) -> str:
+    """The main analyser's terms of a text, from the unstemmed analyser's words of it."""
+    return " ".join(map(_stem, words))
+
+
+@functools.lru_cache(maxsize=_WORD_CACHE)
+def _word_lemma_terms(word: str) -> str:
+    return " ".join(_UNSTEMMED.analyze(" ".join(word_lemmas(word))))
+
+
+def _lemma_terms(text: str) -> str:
+    """The lemma analyser's terms of lemma_text(text): looked up and analysed once per distinct word (the lemma
+    analyser cuts text into the same words at the spaces that lemma_text puts between them)."""
+    return " ".join(filter(None, map(_word_lemma_terms, _WORD.findall(text))))
 
 
 def card(movie: Movie) -> bytes:

@@ -66,3 +66,38 @@ def test_the_json_document_the_loader_sends_is_the_document(movie: Movie) -> Non
     fields[tantivy_schema.CARD] = [base64.b64decode(card) for card in fields[tantivy_schema.CARD]]
     assert fields == tantivy_schema.document(movie).to_dict()
     assert tantivy_schema.movie_from_card(fields[tantivy_schema.CARD][0]) == movie
+
+
+_ODD_TEXT = "İstanbul ÉCOLE straße Ǆungla ﬁlm Ⅻ ½ x² the и ё-моё 2019г. Ёжик-в-тумане"
+
+
+@pytest.mark.parametrize(
+    "movie",
+    [
+        *MOVIES,
+        Movie("x1", "Без всего"),
+        Movie("x2", "The The", "и и и", None, ("", "the"), ("",), (Actor(0, "an"),), ()),
+        Movie("x3", _ODD_TEXT, _ODD_TEXT, 5.0, (_ODD_TEXT,), (_ODD_TEXT,), (Actor(1, _ODD_TEXT),), (Writer("", "Ёж"),)),
+    ],
+    ids=lambda m: m.id,
+)
+def test_analysed_fields_hold_the_analysers_terms(movie: Movie) -> None:
+    # The writer only cuts these fields at spaces: what it indexes must be what the analysers make of the movie's
+    # text (the terms queries are built from), value by value, in order and with repeats (scores count them).
+    people = [*movie.director, *(actor.name for actor in movie.actors), *(writer.name for writer in movie.writers)]
+    expected = {
+        tantivy_schema.TITLE: [tantivy_schema.analyze(movie.title)],
+        tantivy_schema.TITLE_PLAIN: [tantivy_schema.plain_words(movie.title)],
+        tantivy_schema.TITLE_LEMMAS: [tantivy_schema.analyze_lemmas(movie.title)],
+        tantivy_schema.PEOPLE: [tantivy_schema.analyze(name) for name in people],
+        tantivy_schema.GENRE_TEXT: [tantivy_schema.analyze(genre) for genre in movie.genre],
+        tantivy_schema.DIRECTOR: [tantivy_schema.analyze(name) for name in movie.director],
+        tantivy_schema.ACTORS: [tantivy_schema.analyze(actor.name) for actor in movie.actors],
+        tantivy_schema.WRITERS: [tantivy_schema.analyze(writer.name) for writer in movie.writers],
+    }
+    if movie.description:
+        expected[tantivy_schema.DESCRIPTION] = [tantivy_schema.analyze(movie.description)]
+        expected[tantivy_schema.DESCRIPTION_LEMMAS] = [tantivy_schema.analyze_lemmas(movie.description)]
+    fields = json.loads(tantivy_schema.document_json(movie))
+    found = {field: [value.split(" ") if value else [] for value in fields.get(field, [])] for field in expected}
+    assert found == expected
