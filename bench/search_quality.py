@@ -154,7 +154,11 @@ async def evaluate(
             os_loader = OpenSearchIndexLoader(opensearch_url, alias=alias)
             try:
                 load(os_loader, source)
-                results += await _scored(OpenSearchSearchIndex(opensearch_url, alias=alias, timeout=SEARCH_TIMEOUT_SECONDS), "opensearch", queries)
+                results += await _scored(
+                    OpenSearchSearchIndex(opensearch_url, alias=alias, timeout=SEARCH_TIMEOUT_SECONDS),
+                    "opensearch",
+                    queries,
+                )
             finally:
                 os_loader.close()
                 _drop(opensearch_url, alias)
