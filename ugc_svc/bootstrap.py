@@ -145,8 +145,9 @@ def open_writer_schemas(settings: UgcSettings, stack: contextlib.ExitStack) -> W
 
 @contextlib.asynccontextmanager
 async def build(settings: UgcSettings) -> AsyncIterator[Sequence[GrpcService | BackgroundTask]]:
+    # Events and rating changes are framed here and published through the profile's record publisher, which
+    # `open_bus_publisher` reports: that names the bus.
     publisher = await open_event_publisher(settings)
-    report_adapter("event_publisher", publisher)
     try:
         rating_log = await open_rating_log(settings)
     except BaseException:

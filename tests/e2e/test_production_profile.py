@@ -54,7 +54,6 @@ pytestmark = [
 PRODUCTION_ADAPTERS: dict[str, dict[str, str]] = {
     "search": {"search_index": "opensearch"},
     "ugc": {
-        "event_publisher": "kafka",
         "record_publisher": "kafka",
         "writer_schemas": "registry",
         "resume_positions": "mongodb",
