@@ -12,7 +12,7 @@ import pytest
 
 from bench.capacity.__main__ import main
 from bench.capacity.report import MARKS
-from tests.unit.test_capacity_figures import OPEN_LOOP
+from tests.unit.test_capacity_figures import MAX_RATE, OPEN_LOOP
 
 REPO = Path(__file__).resolve().parents[2]
 HEADINGS = (
@@ -97,3 +97,16 @@ def test_the_tables_carry_the_arithmetic(tmp_path: Path, capsys: pytest.CaptureF
     assert "| tiny | 10,000 × 0.82 ms | 10,000 × 0.82 ms | 27.3 | 28 | 11 | 33 | 76% | 10 |" in out
     # OpenSearch: 10,000 × 5 ms ÷ 0.6 = 83.3 cores; 12 nodes of 7; 5 a zone; 10 movies in one shard, 14 replicas.
     assert "| tiny | 10 | 5 ms | 83.3 | 12 | 5 | 15 | 72% | 40,960 B | 1 | 14 | 3 |" in out
+
+
+def test_a_rate_held_beside_an_engine_process_is_shown_not_applied(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    benchmarks = tmp_path / "benchmarks.md"
+    # 400 rps missed the bound here, so 200 rps is the highest held.
+    benchmarks.write_text(MAX_RATE.replace("| 400 | 6000 | 4.00 | 15.00 |", "| 400 | 6000 | 4.00 | 25.00 |"))
+    assert main(["--benchmarks", str(benchmarks)]) == 0
+    out = capsys.readouterr().out
+    # OpenSearch shared the two cores: 200 rps held is the machine's limit, not a pod's. From its CPU alone,
+    # 0.6 × 1000 ÷ 2.5 = 240 rps a pod; 10,000 ÷ 240 → 42 pods (capped at 200 rps it would be 50).
+    assert "| tiny | 2.5 ms | 200 rps (the machine's, not applied) | 240 rps | 42 |" in out
