@@ -37,6 +37,8 @@ MAX_PRIOR_DEPTH = 4_096
 MAX_WEIGHED = 16_384
 
 _ORDERS = {SortOrder.ASC: tantivy.Order.Asc, SortOrder.DESC: tantivy.Order.Desc}
+# The last keys of every sort but by id: equal values in id order.
+_BY_ID: list[tuple[str, tantivy.Order]] = [(schema.ID_PREFIX, tantivy.Order.Asc), (schema.ID, tantivy.Order.Asc)]
 
 
 def page_in_order(
@@ -88,6 +90,9 @@ def _in_key_order(
     """`addresses` sorted on `keys`, as tantivy sorts each (string columns in byte order, which is str's order of
     their UTF-8): one stable sort a key, the last key first."""
     ordered = list(addresses)
+    if keys[-len(_BY_ID) :] == _BY_ID:
+        # Ties broken by id, as `_in_id_order` orders them: it reads an id only where id prefixes tie.
+        ordered, keys = _in_id_order(searcher, ordered), keys[: -len(_BY_ID)]
     for name, order in reversed(keys):
         values = _key_values(searcher, name, ordered)
         ranked = sorted(range(len(ordered)), key=values.__getitem__, reverse=order == tantivy.Order.Desc)
@@ -108,13 +113,12 @@ def _key_values(searcher: tantivy.Searcher, name: str, addresses: list[tantivy.D
 
 
 def sort_keys(sort: SortField, order: SortOrder) -> list[tuple[str, tantivy.Order]]:
-    asked, ascending = _ORDERS[order], tantivy.Order.Asc
+    asked = _ORDERS[order]
     if sort is SortField.ID:
         return [(schema.ID_PREFIX, asked), (schema.ID, asked)]
-    by_id = [(schema.ID_PREFIX, ascending), (schema.ID, ascending)]
     if sort is SortField.TITLE:
-        return [(schema.TITLE_PREFIX, asked), (schema.TITLE_KEY, asked), *by_id]
-    return [(schema.IMDB_RATING, asked), *by_id]
+        return [(schema.TITLE_PREFIX, asked), (schema.TITLE_KEY, asked), *_BY_ID]
+    return [(schema.IMDB_RATING, asked), *_BY_ID]
 
 
 def _equal(name: str, value: str | float | None) -> tantivy.Query:

@@ -7,6 +7,9 @@ version never changes, so what an address holds in one searcher holds for as lon
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import tantivy
 
 from search_svc.adapters import tantivy_schema as schema
@@ -19,6 +22,8 @@ MAX_SUMMARIES = 1 << 16
 # search; a few kilobytes each.
 MAX_MOVIES = 1 << 12
 
+T = TypeVar("T")
+
 # By segment and document number.
 _SUMMARIES: SearcherCache[tuple[int, int], VideoSummary] = SearcherCache(MAX_SUMMARIES)
 _MOVIES: SearcherCache[tuple[int, int], Movie] = SearcherCache(MAX_MOVIES)
@@ -26,19 +31,23 @@ _MOVIES: SearcherCache[tuple[int, int], Movie] = SearcherCache(MAX_MOVIES)
 
 def summary(searcher: tantivy.Searcher, address: tantivy.DocAddress) -> VideoSummary:
     """The listing row of the movie at `address`."""
-    key = (address.segment_ord, address.doc)
-    found = _SUMMARIES.get(searcher, key)
-    if found is None:
-        found = schema.summary_from_card(schema.stored_card(searcher, address))
-        _SUMMARIES.put(searcher, key, found)
-    return found
+    return _kept(_SUMMARIES, schema.summary_from_card, searcher, address)
 
 
 def movie(searcher: tantivy.Searcher, address: tantivy.DocAddress) -> Movie:
     """The whole movie at `address`."""
+    return _kept(_MOVIES, schema.movie_from_card, searcher, address)
+
+
+def _kept(
+    kept: SearcherCache[tuple[int, int], T],
+    decode: Callable[[bytes], T],
+    searcher: tantivy.Searcher,
+    address: tantivy.DocAddress,
+) -> T:
     key = (address.segment_ord, address.doc)
-    found = _MOVIES.get(searcher, key)
+    found = kept.get(searcher, key)
     if found is None:
-        found = schema.movie_from_card(schema.stored_card(searcher, address))
-        _MOVIES.put(searcher, key, found)
+        found = decode(schema.stored_card(searcher, address))
+        kept.put(searcher, key, found)
     return found
